@@ -25,7 +25,7 @@ build=(
   build-essential cmake ninja-build pkg-config git ca-certificates
   libsqlite3-dev sqlite3
   libflatbuffers-dev flatbuffers-compiler
-  libpaho-mqttpp-dev libpaho-mqtt-dev
+  libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev   # Paho's CMake package needs the OpenSSL headers
   libmbedtls-dev libcurl4-openssl-dev libzstd-dev
   libhttp-parser-dev
   nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
