@@ -1,0 +1,151 @@
+#include "edge/api/api.h"
+
+#include <array>
+#include <cstdio>
+#include <exception>
+
+#include "edge/api/internal/ops.h"
+#include "edge/api/sigv4.h"
+#include "edge/base/log.h"
+
+namespace edgetable::api {
+namespace {
+
+using internal::Json;
+using internal::OpEnv;
+using internal::Reply;
+using OpFn = Reply (*)(OpEnv&, const Json&);
+
+constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
+
+struct Operation {
+  std::string_view name;
+  OpFn fn;
+};
+
+constexpr std::array kOperations = {
+    Operation{"BatchGetItem", internal::BatchGetItem},
+    Operation{"BatchWriteItem", internal::BatchWriteItem},
+    Operation{"CreateTable", internal::CreateTable},
+    Operation{"DeleteItem", internal::DeleteItem},
+    Operation{"DeleteTable", internal::DeleteTable},
+    Operation{"DescribeTable", internal::DescribeTable},
+    Operation{"DescribeTimeToLive", internal::DescribeTimeToLive},
+    Operation{"GetItem", internal::GetItem},
+    Operation{"ListTables", internal::ListTables},
+    Operation{"PutItem", internal::PutItem},
+    Operation{"Query", internal::Query},
+    Operation{"Scan", internal::Scan},
+    Operation{"TransactGetItems", internal::TransactGetItems},
+    Operation{"TransactWriteItems", internal::TransactWriteItems},
+    Operation{"UpdateItem", internal::UpdateItem},
+    Operation{"UpdateTable", internal::UpdateTable},
+    Operation{"UpdateTimeToLive", internal::UpdateTimeToLive},
+};
+
+struct Counters {
+  std::atomic<int64_t> requests{0};
+  std::atomic<int64_t> errors{0};
+};
+
+}  // namespace
+
+struct Api::Impl {
+  Impl(storage::Storage* s, ApiOptions o)
+      : storage(s), options(std::move(o)), verifier(options.access_keys, options.clock) {}
+
+  storage::Storage* storage;
+  ApiOptions options;
+  SigV4Verifier verifier;
+  std::array<Counters, kOperations.size()> counters;
+  std::atomic<uint64_t> request_seq{0};
+
+  void Answer(net::Response& response, const ApiError& e) {
+    response.status = e.http_status;
+    response.body = e.Body();
+  }
+};
+
+Api::Api(storage::Storage* storage, ApiOptions options)
+    : impl_(std::make_unique<Impl>(storage, std::move(options))) {}
+
+Api::~Api() = default;
+
+Status Api::Register(net::Router& router) {
+  return router.Add("POST", "/", [this](const net::Request& req, net::Response& resp) { Handle(req, resp); });
+}
+
+void Api::Handle(const net::Request& request, net::Response& response) {
+  char request_id[40];
+  std::snprintf(request_id, sizeof(request_id), "ET%016llX%08llX",
+                static_cast<unsigned long long>(impl_->options.clock->NowMs()),
+                static_cast<unsigned long long>(impl_->request_seq.fetch_add(1) & 0xFFFFFFFFu));
+  response.SetHeader("Content-Type", "application/x-amz-json-1.0");
+  response.SetHeader("x-amzn-RequestId", request_id);
+
+  const std::string* target = request.FindHeader("X-Amz-Target");
+  const Operation* op = nullptr;
+  size_t op_index = 0;
+  if (target != nullptr && target->compare(0, kTargetPrefix.size(), kTargetPrefix) == 0) {
+    std::string_view name = std::string_view(*target).substr(kTargetPrefix.size());
+    for (size_t i = 0; i < kOperations.size(); ++i) {
+      if (kOperations[i].name == name) {
+        op = &kOperations[i];
+        op_index = i;
+        break;
+      }
+    }
+  }
+  ApiError auth_error;
+  std::string key_id;
+  if (!impl_->verifier.Verify(request, &auth_error, &key_id)) {
+    impl_->Answer(response, auth_error);
+    return;
+  }
+  if (op == nullptr) {
+    impl_->Answer(response, MakeError(error_type::kUnknownOperation,
+                                      target ? "Unknown operation: " + *target : "Missing X-Amz-Target header"));
+    return;
+  }
+  Counters& counters = impl_->counters[op_index];
+  counters.requests.fetch_add(1, std::memory_order_relaxed);
+
+  Result<nlohmann::json> body = item::ParseJson(request.body.empty() ? std::string_view("{}") : std::string_view(request.body));
+  if (!body.ok() || !body->is_object()) {
+    counters.errors.fetch_add(1, std::memory_order_relaxed);
+    impl_->Answer(response, MakeError(error_type::kSerialization,
+                                      body.ok() ? "The request body must be a JSON object"
+                                                : "Malformed JSON body: " + body.status().message()));
+    return;
+  }
+  OpEnv env{impl_->storage, &impl_->options};
+  Reply reply = Json::object();
+  try {
+    reply = op->fn(env, *body);
+  } catch (const std::exception& e) {
+    // A JSON type surprise inside an operation: the request was malformed.
+    reply = MakeError(error_type::kSerialization, std::string("Malformed request: ") + e.what());
+  }
+  if (!reply.ok()) {
+    counters.errors.fetch_add(1, std::memory_order_relaxed);
+    if (reply.error().http_status >= 500) {
+      ET_LOG_ERROR("{} failed: {}", op->name, reply.error().message);
+    }
+    impl_->Answer(response, reply.error());
+    return;
+  }
+  response.status = 200;
+  response.body = reply.body().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::vector<OperationStats> Api::Stats() const {
+  std::vector<OperationStats> out;
+  for (size_t i = 0; i < kOperations.size(); ++i) {
+    out.push_back({std::string(kOperations[i].name),
+                   impl_->counters[i].requests.load(std::memory_order_relaxed),
+                   impl_->counters[i].errors.load(std::memory_order_relaxed)});
+  }
+  return out;
+}
+
+}  // namespace edgetable::api

@@ -1,0 +1,181 @@
+// Single-item operations: PutItem, GetItem, UpdateItem, DeleteItem.
+
+#include "edge/api/internal/parts.h"
+#include "edge/item/validate.h"
+
+namespace edgetable::api::internal {
+namespace {
+
+// ReturnValuesOnConditionCheckFailure=ALL_OLD puts the current item in the
+// ConditionalCheckFailedException.
+ApiError ConditionFailedError(const std::optional<item::Item>& current, bool return_old) {
+  ApiError e = MakeError(error_type::kConditionalCheckFailed, "The conditional request failed");
+  if (return_old && current) e.extra["Item"] = ItemJson(*current);
+  return e;
+}
+
+// The paths an update writes, as a projection (for UPDATED_OLD/UPDATED_NEW).
+expr::Projection UpdatedPaths(const expr::UpdateExpression& u) {
+  expr::Projection p;
+  for (const expr::UpdateAction& a : u.actions) p.paths.push_back(a.path);
+  return p;
+}
+
+Status CheckNotKeyUpdate(const expr::UpdateExpression& u, const item::KeySchema& schema) {
+  for (const expr::UpdateAction& a : u.actions) {
+    const std::string& top = a.path.elements.front().name;
+    if (top == schema.partition.name || (schema.sort && top == schema.sort->name)) {
+      return Status::InvalidArgument("One or more parameter values were invalid: Cannot update attribute " +
+                                     top + ". This attribute is part of the key");
+    }
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Reply PutItem(OpEnv& env, const Json& req) {
+  ET_ASSIGN_OR_RETURN(std::string table, TableName(req));
+  const Json* item_json = Member(req, "Item");
+  if (item_json == nullptr) return MissingParameter("Item");
+  ET_ASSIGN_OR_RETURN(std::string return_values, Enum(req, "ReturnValues", {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"}, "NONE"));
+  if (return_values != "NONE" && return_values != "ALL_OLD") {
+    return Status::InvalidArgument("ReturnValues can only be ALL_OLD or NONE");
+  }
+  ET_ASSIGN_OR_RETURN(std::string on_fail, Enum(req, "ReturnValuesOnConditionCheckFailure", {"ALL_OLD", "NONE"}, "NONE"));
+  ET_ASSIGN_OR_RETURN(expr::ExpressionContext ctx, Context(req));
+  ET_ASSIGN_OR_RETURN(std::optional<expr::Condition> cond, ParseConditionParam(req, ctx));
+  ET_RETURN_IF_ERROR(ctx.CheckAllUsed());
+  ET_ASSIGN_OR_RETURN(item::Item item, AttributeMap(*item_json, "Item"));
+  ET_ASSIGN_OR_RETURN(storage::TableInfo info, LookupTable(env, table));
+  ET_RETURN_IF_ERROR(item::ValidateItem(item, info.key_schema));
+
+  std::optional<item::Item> seen;  // the current item when the condition failed
+  storage::Write w;
+  w.table = table;
+  w.key = item::KeyOf(item, info.key_schema);
+  w.fn = [&](const item::Item* current) -> Result<storage::Decision> {
+    if (cond && !expr::EvaluateCondition(*cond, current ? *current : item::Item{})) {
+      if (current) seen = *current;
+      return Status::ConditionFailed("The conditional request failed");
+    }
+    return storage::Decision::Put(item);
+  };
+  Result<storage::WriteOutcome> out = env.storage->Apply(std::move(w));
+  if (!out.ok()) {
+    if (out.status().code() == Status::Code::kConditionFailed) return ConditionFailedError(seen, on_fail == "ALL_OLD");
+    return out.status();
+  }
+  Json resp = Json::object();
+  if (return_values == "ALL_OLD" && out->old_item) resp["Attributes"] = ItemJson(*out->old_item);
+  ET_RETURN_IF_ERROR(AddConsumedCapacity(req, table, WriteUnits(out->old_item ? &*out->old_item : nullptr, &item), &resp));
+  return resp;
+}
+
+Reply GetItem(OpEnv& env, const Json& req) {
+  ET_ASSIGN_OR_RETURN(std::string table, TableName(req));
+  ET_ASSIGN_OR_RETURN(std::optional<bool> consistent, OptBool(req, "ConsistentRead"));
+  ET_ASSIGN_OR_RETURN(expr::ExpressionContext ctx, Context(req));
+  ET_ASSIGN_OR_RETURN(std::optional<expr::Projection> projection, ParseProjectionParam(req, ctx));
+  ET_RETURN_IF_ERROR(ctx.CheckAllUsed());
+  ET_ASSIGN_OR_RETURN(storage::TableInfo info, LookupTable(env, table));
+  ET_ASSIGN_OR_RETURN(item::Map key, ParseKey(req, "Key", info.key_schema));
+  ET_ASSIGN_OR_RETURN(std::optional<item::Item> found, env.storage->Get(table, key));
+  Json resp = Json::object();
+  int64_t bytes = 0;
+  if (found) {
+    bytes = item::ItemSize(*found);
+    resp["Item"] = ItemJson(projection ? expr::Project(*projection, *found) : *found);
+  }
+  ET_RETURN_IF_ERROR(AddConsumedCapacity(req, table, ReadUnits(bytes, consistent.value_or(false)), &resp));
+  return resp;
+}
+
+Reply UpdateItem(OpEnv& env, const Json& req) {
+  ET_ASSIGN_OR_RETURN(std::string table, TableName(req));
+  ET_ASSIGN_OR_RETURN(std::string return_values, Enum(req, "ReturnValues", {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"}, "NONE"));
+  ET_ASSIGN_OR_RETURN(std::string on_fail, Enum(req, "ReturnValuesOnConditionCheckFailure", {"ALL_OLD", "NONE"}, "NONE"));
+  ET_RETURN_IF_ERROR(CheckNotBoth(req, "AttributeUpdates", "UpdateExpression"));
+  ET_ASSIGN_OR_RETURN(expr::ExpressionContext ctx, Context(req));
+  expr::UpdateExpression update;
+  ET_ASSIGN_OR_RETURN(std::optional<std::string> update_text, OptString(req, "UpdateExpression"));
+  if (update_text) {
+    ET_ASSIGN_OR_RETURN(update, expr::ParseUpdate(*update_text, ctx));
+  } else if (const Json* legacy = Member(req, "AttributeUpdates")) {
+    ET_ASSIGN_OR_RETURN(update, ParseAttributeUpdates(*legacy));
+  }
+  ET_ASSIGN_OR_RETURN(std::optional<expr::Condition> cond, ParseConditionParam(req, ctx));
+  ET_RETURN_IF_ERROR(ctx.CheckAllUsed());
+  ET_ASSIGN_OR_RETURN(storage::TableInfo info, LookupTable(env, table));
+  ET_ASSIGN_OR_RETURN(item::Map key, ParseKey(req, "Key", info.key_schema));
+  ET_RETURN_IF_ERROR(CheckNotKeyUpdate(update, info.key_schema));
+
+  std::optional<item::Item> seen;
+  storage::Write w;
+  w.table = table;
+  w.key = key;
+  w.fn = [&](const item::Item* current) -> Result<storage::Decision> {
+    if (cond && !expr::EvaluateCondition(*cond, current ? *current : item::Item{})) {
+      if (current) seen = *current;
+      return Status::ConditionFailed("The conditional request failed");
+    }
+    // A new item starts as its key (DynamoDB creates it).
+    ET_ASSIGN_OR_RETURN(item::Item next, expr::ApplyUpdate(update, current ? *current : key));
+    ET_RETURN_IF_ERROR(item::ValidateItem(next, info.key_schema));
+    return storage::Decision::Put(std::move(next));
+  };
+  Result<storage::WriteOutcome> out = env.storage->Apply(std::move(w));
+  if (!out.ok()) {
+    if (out.status().code() == Status::Code::kConditionFailed) return ConditionFailedError(seen, on_fail == "ALL_OLD");
+    return out.status();
+  }
+  Json resp = Json::object();
+  const std::optional<item::Item>& old_item = out->old_item;
+  const std::optional<item::Item>& new_item = out->new_item;
+  std::optional<item::Item> attrs;
+  if (return_values == "ALL_OLD" && old_item) attrs = *old_item;
+  if (return_values == "ALL_NEW" && new_item) attrs = *new_item;
+  if (return_values == "UPDATED_OLD" && old_item) attrs = expr::Project(UpdatedPaths(update), *old_item);
+  if (return_values == "UPDATED_NEW" && new_item) attrs = expr::Project(UpdatedPaths(update), *new_item);
+  if (attrs && !attrs->empty()) resp["Attributes"] = ItemJson(*attrs);
+  ET_RETURN_IF_ERROR(AddConsumedCapacity(
+      req, table, WriteUnits(old_item ? &*old_item : nullptr, new_item ? &*new_item : nullptr), &resp));
+  return resp;
+}
+
+Reply DeleteItem(OpEnv& env, const Json& req) {
+  ET_ASSIGN_OR_RETURN(std::string table, TableName(req));
+  ET_ASSIGN_OR_RETURN(std::string return_values, Enum(req, "ReturnValues", {"NONE", "ALL_OLD", "UPDATED_OLD", "ALL_NEW", "UPDATED_NEW"}, "NONE"));
+  if (return_values != "NONE" && return_values != "ALL_OLD") {
+    return Status::InvalidArgument("ReturnValues can only be ALL_OLD or NONE");
+  }
+  ET_ASSIGN_OR_RETURN(std::string on_fail, Enum(req, "ReturnValuesOnConditionCheckFailure", {"ALL_OLD", "NONE"}, "NONE"));
+  ET_ASSIGN_OR_RETURN(expr::ExpressionContext ctx, Context(req));
+  ET_ASSIGN_OR_RETURN(std::optional<expr::Condition> cond, ParseConditionParam(req, ctx));
+  ET_RETURN_IF_ERROR(ctx.CheckAllUsed());
+  ET_ASSIGN_OR_RETURN(storage::TableInfo info, LookupTable(env, table));
+  ET_ASSIGN_OR_RETURN(item::Map key, ParseKey(req, "Key", info.key_schema));
+
+  std::optional<item::Item> seen;
+  storage::Write w;
+  w.table = table;
+  w.key = key;
+  w.fn = [&](const item::Item* current) -> Result<storage::Decision> {
+    if (cond && !expr::EvaluateCondition(*cond, current ? *current : item::Item{})) {
+      if (current) seen = *current;
+      return Status::ConditionFailed("The conditional request failed");
+    }
+    return storage::Decision::Delete();
+  };
+  Result<storage::WriteOutcome> out = env.storage->Apply(std::move(w));
+  if (!out.ok()) {
+    if (out.status().code() == Status::Code::kConditionFailed) return ConditionFailedError(seen, on_fail == "ALL_OLD");
+    return out.status();
+  }
+  Json resp = Json::object();
+  if (return_values == "ALL_OLD" && out->old_item) resp["Attributes"] = ItemJson(*out->old_item);
+  ET_RETURN_IF_ERROR(AddConsumedCapacity(req, table, WriteUnits(out->old_item ? &*out->old_item : nullptr, nullptr), &resp));
+  return resp;
+}
+
+}  // namespace edgetable::api::internal
