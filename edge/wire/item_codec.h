@@ -17,12 +17,18 @@
 
 namespace edgetable::wire {
 
-// Encodes an item (schemas/item.fbs). Never fails for a valid item.
+// Encodes an item (schemas/item.fbs). Never fails for a valid item; an item
+// nesting deeper than limits::kNestingDepthMax encodes but DecodeItem rejects
+// it, so validate (edge/item/validate.h) before storing.
 std::string EncodeItem(const item::Item& item);
 
 // Verifies and decodes. Returns kCorruption naming the problem when the bytes
-// are not a verifiable item buffer or hold an invalid value (bad number text,
-// unknown type tag).
+// are not a verifiable item buffer (Verifier depth and table limits are set
+// explicitly in item_codec.cc from limits.h) or hold an invalid or
+// non-canonical value: a number that is not normalised or out of range, an
+// unknown type tag, a missing field for the tag, names or set elements out of
+// order, nesting deeper than limits::kNestingDepthMax. `bytes` need not be
+// aligned (unaligned input is copied once). Never reads outside `bytes`.
 Result<item::Item> DecodeItem(std::string_view bytes);
 
 }  // namespace edgetable::wire
