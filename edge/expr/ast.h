@@ -24,8 +24,8 @@ namespace edgetable::expr {
 // One step of a document path: a map key (`a`, `#n`) or a list index (`[3]`).
 struct PathElement {
   bool is_index = false;
-  std::string name;     // when !is_index
-  uint32_t index = 0;   // when is_index
+  std::string name;    // when !is_index
+  uint32_t index = 0;  // when is_index
 
   static PathElement Name(std::string n) { return {false, std::move(n), 0}; }
   static PathElement Index(uint32_t i) { return {true, {}, i}; }
@@ -47,7 +47,8 @@ struct Path {
 // A value-producing part of an expression.
 //   kPath         the value at `path` (absent if the item has no such path)
 //   kValue        a constant (an ExpressionAttributeValue)
-//   kSize         size(path): an N, absent when the path is absent or has no size
+//   kSize         size(path), or size(args[0]) when args holds a kValue: an N,
+//                 absent when the path is absent or the value has no size
 //   kIfNotExists  if_not_exists(path, args[0])             (update only)
 //   kListAppend   list_append(args[0], args[1])            (update only)
 //   kPlus/kMinus  args[0] + args[1], args[0] - args[1]     (update only)
@@ -58,8 +59,18 @@ struct Operand {
   item::Value value;
   std::vector<Operand> args;
 
-  static Operand OfPath(Path p) { Operand o; o.kind = Kind::kPath; o.path = std::move(p); return o; }
-  static Operand OfValue(item::Value v) { Operand o; o.kind = Kind::kValue; o.value = std::move(v); return o; }
+  static Operand OfPath(Path p) {
+    Operand o;
+    o.kind = Kind::kPath;
+    o.path = std::move(p);
+    return o;
+  }
+  static Operand OfValue(item::Value v) {
+    Operand o;
+    o.kind = Kind::kValue;
+    o.value = std::move(v);
+    return o;
+  }
 };
 
 enum class CompareOp : uint8_t { kEq, kNe, kLt, kLe, kGt, kGe };
@@ -78,10 +89,21 @@ std::string_view CompareOpText(CompareOp op);
 //   kContains             contains(operands[0], operands[1])
 //   kAnd, kOr             children[0] AND/OR children[1]
 //   kNot                  NOT children[0]
+// REQUIRES (hand-built conditions): the operand and child counts above, and
+// only kPath, kValue and kSize operands; the evaluator does not check them.
 struct Condition {
   enum class Kind : uint8_t {
-    kCompare, kBetween, kIn, kAttributeExists, kAttributeNotExists, kAttributeType,
-    kBeginsWith, kContains, kAnd, kOr, kNot,
+    kCompare,
+    kBetween,
+    kIn,
+    kAttributeExists,
+    kAttributeNotExists,
+    kAttributeType,
+    kBeginsWith,
+    kContains,
+    kAnd,
+    kOr,
+    kNot,
   };
   Kind kind = Kind::kCompare;
   CompareOp op = CompareOp::kEq;  // kCompare only

@@ -1,0 +1,1417 @@
+#include "edge/storage/storage.h"
+
+#include <pthread.h>
+
+#include <algorithm>
+#include <array>
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
+#include <tuple>
+#include <utility>
+
+#include "edge/base/log.h"
+#include "edge/clock/hybrid_clock.h"
+#include "edge/item/validate.h"
+#include "edge/storage/internal/sqlite.h"
+#include "edge/wire/item_codec.h"
+
+namespace edgetable::storage {
+namespace {
+
+// Bumped with every change of the tables below; a database with a newer
+// version is refused (it was written by a newer EdgeTable).
+constexpr int64_t kSchemaVersion = 1;
+
+// On-disk format. Integers are SQLite's (64-bit, the same on every
+// architecture); a replica id is stored as the int64 with its bit pattern.
+// Key columns hold the order-preserving encoding (item/key.h), compared by
+// memcmp as SQLite compares BLOBs. `seg` is SegmentHash(pk), for parallel
+// scans. A tombstone has deleted = 1, item NULL, and keeps its version.
+constexpr char kSchemaSql[] = R"sql(
+CREATE TABLE IF NOT EXISTS meta(
+  key TEXT PRIMARY KEY,
+  value INTEGER NOT NULL
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS tables(
+  table_id INTEGER PRIMARY KEY AUTOINCREMENT,
+  name TEXT NOT NULL UNIQUE,
+  pk_name TEXT NOT NULL,
+  pk_type TEXT NOT NULL,
+  sk_name TEXT,
+  sk_type TEXT,
+  ttl_attribute TEXT NOT NULL DEFAULT '',
+  stream_view_type INTEGER NOT NULL DEFAULT 0,
+  created_ms INTEGER NOT NULL,
+  item_count INTEGER NOT NULL DEFAULT 0,
+  item_bytes INTEGER NOT NULL DEFAULT 0
+);
+CREATE TABLE IF NOT EXISTS items(
+  table_id INTEGER NOT NULL,
+  pk BLOB NOT NULL,
+  sk BLOB NOT NULL,
+  seg INTEGER NOT NULL,
+  hlc_ms INTEGER NOT NULL,
+  counter INTEGER NOT NULL,
+  replica INTEGER NOT NULL,
+  expires_s INTEGER,
+  deleted INTEGER NOT NULL,
+  item BLOB,
+  PRIMARY KEY(table_id, pk, sk)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS changes(
+  seq INTEGER PRIMARY KEY,
+  txn_id INTEGER NOT NULL,
+  table_id INTEGER NOT NULL,
+  pk BLOB NOT NULL,
+  sk BLOB NOT NULL,
+  op INTEGER NOT NULL,
+  old_image BLOB,
+  new_image BLOB,
+  hlc_ms INTEGER NOT NULL,
+  counter INTEGER NOT NULL,
+  replica INTEGER NOT NULL,
+  origin INTEGER NOT NULL,
+  ttl_delete INTEGER NOT NULL
+);
+)sql";
+
+constexpr int64_t kSegmentHashSpace = int64_t{1} << 32;
+
+// The clock's high-water mark is persisted as a lease: meta 'hlc_lease_ms'
+// is kept above the hlc_ms of every version issued or observed (a commit
+// moves it this far ahead when the clock reaches it), and is the clock's
+// floor at open. So a commit writes the meta row about once a second
+// instead of every time, and a reopened clock starts at most this far ahead
+// of the last stored version.
+constexpr int64_t kHlcLeaseMs = 1000;
+
+// FNV-1a over the encoded partition key, then MurmurHash3's 32-bit
+// finaliser: FNV alone leaves the high bits of keys that differ only in
+// their last bytes ("sensor-17", "sensor-18") close together, and segments
+// are ranges of the high bits. Part of the on-disk format: fixed forever.
+int64_t SegmentHash(std::string_view pk) {
+  uint32_t h = 2166136261u;
+  for (unsigned char c : pk) {
+    h ^= c;
+    h *= 16777619u;
+  }
+  h ^= h >> 16;
+  h *= 0x85ebca6bu;
+  h ^= h >> 13;
+  h *= 0xc2b2ae35u;
+  h ^= h >> 16;
+  return static_cast<int64_t>(h);
+}
+
+int64_t ToDb(uint64_t v) { return static_cast<int64_t>(v); }  // modular since C++20
+uint64_t FromDb(int64_t v) { return static_cast<uint64_t>(v); }
+
+const char* TypeCode(item::Type t) {
+  switch (t) {
+    case item::Type::kS: return "S";
+    case item::Type::kN: return "N";
+    case item::Type::kB: return "B";
+    default: return nullptr;
+  }
+}
+
+Result<item::Type> ParseTypeCode(std::string_view code) {
+  if (code == "S") return item::Type::kS;
+  if (code == "N") return item::Type::kN;
+  if (code == "B") return item::Type::kB;
+  return Status::Corruption("storage: unknown key type '" + std::string(code) + "' in catalog");
+}
+
+Status ValidateTableName(const std::string& name) {
+  if (static_cast<int64_t>(name.size()) < limits::kTableNameBytesMin ||
+      static_cast<int64_t>(name.size()) > limits::kTableNameBytesMax) {
+    return Status::InvalidArgument("TableName must be at least 3 characters long and at most 255 "
+                                   "characters long (table " + name + ")");
+  }
+  for (char c : name) {
+    bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_' || c == '-' || c == '.';
+    if (!ok) {
+      return Status::InvalidArgument("TableName must satisfy regular expression pattern: "
+                                     "[a-zA-Z0-9_.-]+ (table " + name + ")");
+    }
+  }
+  return Status::Ok();
+}
+
+Status ValidateKeySchema(const item::KeySchema& schema) {
+  auto check = [](const item::KeyAttribute& a, const char* role) -> Status {
+    if (a.name.empty()) return Status::InvalidArgument(std::string(role) + " key name is empty");
+    if (TypeCode(a.type) == nullptr) {
+      return Status::InvalidArgument(std::string(role) + " key " + a.name +
+                                     " must be of type S, N or B");
+    }
+    return Status::Ok();
+  };
+  ET_RETURN_IF_ERROR(check(schema.partition, "partition"));
+  if (schema.sort) {
+    ET_RETURN_IF_ERROR(check(*schema.sort, "sort"));
+    if (schema.sort->name == schema.partition.name) {
+      return Status::InvalidArgument("partition and sort key have the same name " + schema.sort->name);
+    }
+  }
+  return Status::Ok();
+}
+
+// The smallest byte string greater than every string starting with prefix,
+// or nullopt when there is none (prefix is all 0xff).
+std::optional<std::string> PrefixSuccessor(std::string prefix) {
+  while (!prefix.empty()) {
+    unsigned char last = static_cast<unsigned char>(prefix.back());
+    if (last != 0xff) {
+      prefix.back() = static_cast<char>(last + 1);
+      return prefix;
+    }
+    prefix.pop_back();
+  }
+  return std::nullopt;
+}
+
+// The table's TTL attribute as epoch seconds, when it is an integer N.
+std::optional<int64_t> ExpiryOf(const TableSettings& s, const item::Item& it) {
+  if (s.ttl_attribute.empty()) return std::nullopt;
+  auto f = it.find(s.ttl_attribute);
+  if (f == it.end() || !f->second.is(item::Type::kN)) return std::nullopt;
+  int64_t v = 0;
+  if (!f->second.n().ToInt64(&v)) return std::nullopt;
+  return v;
+}
+
+int HistogramBucket(int64_t n) {
+  int b = 0;
+  while (n > 1 && b < 11) {
+    n >>= 1;
+    ++b;
+  }
+  return b;
+}
+
+}  // namespace
+
+std::string_view ChangeOpName(ChangeOp op) {
+  switch (op) {
+    case ChangeOp::kInsert: return "INSERT";
+    case ChangeOp::kModify: return "MODIFY";
+    case ChangeOp::kRemove: return "REMOVE";
+  }
+  return "UNKNOWN";
+}
+
+// A queued unit of work for the writer: a write call, a transaction, a batch
+// of remote changes or a catalog change. `run` executes on the writer thread
+// inside a savepoint; Complete() is called once, after the commit (or the
+// failure), and is the writer's last touch of the job.
+class Job {
+ public:
+  virtual ~Job() = default;
+  virtual void Complete(Status s) = 0;
+  std::function<Status()> run;
+};
+
+// A job whose caller blocks until it completes. Its outputs go to the
+// caller's stack through `run`'s captures, which is safe because the caller
+// waits. Complete() notifies while holding `mu_`, so the caller cannot
+// destroy the job before the writer has let go of it.
+class WaitedJob final : public Job {
+ public:
+  void Complete(Status s) override {
+    std::lock_guard<std::mutex> lock(mu_);
+    result_ = std::move(s);
+    done_ = true;
+    cv_.notify_one();
+  }
+  Status Wait() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [&] { return done_; });
+    return std::move(result_);
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  bool done_ = false;
+  Status result_;
+};
+
+// A job nobody waits for: it owns its write and its outcome, hands them to
+// the callback and deletes itself.
+class AsyncJob final : public Job {
+ public:
+  explicit AsyncJob(WriteCallback cb) : cb_(std::move(cb)) {}
+  void Complete(Status s) override {
+    if (s.ok()) {
+      cb_(std::move(outcome));
+    } else {
+      cb_(std::move(s));
+    }
+    delete this;  // owned by the queue until now
+  }
+  Write write;
+  WriteOutcome outcome;
+
+ private:
+  WriteCallback cb_;
+};
+
+// A read connection with its prepared statements: the hot ones in fixed
+// slots, the rest (query and scan shapes) keyed by SQL text.
+struct Reader {
+  enum Slot { kGetItem, kTableByName, kSlots };
+  std::unique_ptr<sqlite::Db> db;
+  std::array<std::unique_ptr<sqlite::Statement>, kSlots> fixed;
+  std::map<std::string, std::unique_ptr<sqlite::Statement>, std::less<>> stmts;
+
+  Result<sqlite::Statement*> Fixed(Slot slot, std::string_view sql) {
+    auto& s = fixed[slot];
+    if (s == nullptr) {
+      ET_ASSIGN_OR_RETURN(s, db->Prepare(sql, true));
+    }
+    return s.get();
+  }
+
+  Result<sqlite::Statement*> Get(std::string_view sql) {
+    auto it = stmts.find(sql);
+    if (it != stmts.end()) return it->second.get();
+    ET_ASSIGN_OR_RETURN(auto stmt, db->Prepare(sql, true));
+    sqlite::Statement* raw = stmt.get();
+    stmts.emplace(std::string(sql), std::move(stmt));
+    return raw;
+  }
+};
+
+constexpr char kTableByNameSql[] =
+    "SELECT table_id, name, pk_name, pk_type, sk_name, sk_type, ttl_attribute, stream_view_type, "
+    "created_ms, item_count, item_bytes FROM tables WHERE name=?1";
+
+struct Storage::Impl {
+  Options opts;
+  uint64_t replica = 0;
+  std::unique_ptr<clock::HybridClock> hlc;
+
+  // ---- Writer thread only (and Open before it starts). ----
+  std::unique_ptr<sqlite::Db> wdb;
+  std::unique_ptr<sqlite::Statement> w_get_row, w_put_row, w_add_change, w_table_by_name,
+      w_set_meta, w_add_table_stats;
+  std::map<std::string, TableInfo, std::less<>> w_tables;  // cleared on any doubt
+  int64_t next_seq = 1;
+  int64_t job_bytes = 0;
+  bool job_catalog = false;
+  // Per table: (item count delta, item bytes delta).
+  std::map<int64_t, std::pair<int64_t, int64_t>> job_deltas, batch_deltas;
+  int64_t hlc_lease_ms = 0;  // committed value of meta 'hlc_lease_ms'
+
+  // ---- Write queue. ----
+  std::mutex qmu;
+  std::condition_variable qcv;
+  std::deque<Job*> queue;      // GUARDED_BY(qmu)
+  bool stopping = false;       // GUARDED_BY(qmu)
+  bool writer_waiting = false;  // GUARDED_BY(qmu): the writer sleeps on qcv
+  std::thread writer;
+
+  // ---- Read connections. ----
+  std::mutex rmu;
+  std::condition_variable rcv;
+  std::vector<std::unique_ptr<Reader>> free_readers;  // GUARDED_BY(rmu)
+  int readers_open = 0;                               // GUARDED_BY(rmu)
+
+  // ---- Catalog cache for readers: invalidated after a catalog commit. ----
+  std::mutex cmu;
+  std::map<std::string, std::shared_ptr<const TableInfo>, std::less<>> cache;  // GUARDED_BY(cmu)
+  uint64_t cache_gen = 0;                                                     // GUARDED_BY(cmu)
+
+  // ---- Stats. ----
+  mutable std::mutex smu;
+  StorageStats stats;  // GUARDED_BY(smu)
+  std::atomic<int64_t> last_seq{0};
+
+  // ======================= Setup =======================
+
+  Status ApplyPragmas(sqlite::Db* db, int64_t cache_bytes) {
+    ET_RETURN_IF_ERROR(db->Exec("PRAGMA busy_timeout=5000"));
+    ET_RETURN_IF_ERROR(
+        db->Exec("PRAGMA cache_size=-" + std::to_string(std::max<int64_t>(cache_bytes / 1024, 64))));
+    return Status::Ok();
+  }
+
+  Status OpenWriter() {
+    ET_ASSIGN_OR_RETURN(wdb, sqlite::Db::Open(opts.path, sqlite::Db::Mode::kReadWriteCreate));
+    ET_RETURN_IF_ERROR(ApplyPragmas(wdb.get(), opts.writer_cache_bytes));
+    ET_ASSIGN_OR_RETURN(std::string mode, wdb->QueryText("PRAGMA journal_mode=WAL"));
+    if (mode != "wal") return Status::IOError("storage: cannot enable WAL mode (got " + mode + ")");
+    ET_RETURN_IF_ERROR(wdb->Exec(opts.durability == Durability::kFull ? "PRAGMA synchronous=FULL"
+                                                                      : "PRAGMA synchronous=NORMAL"));
+    ET_RETURN_IF_ERROR(
+        wdb->Exec("PRAGMA wal_autocheckpoint=" + std::to_string(opts.wal_autocheckpoint_pages)));
+    // Truncate the -wal file after a checkpoint if it grew past this, so an
+    // ingest burst does not keep hundreds of MB of an SD card.
+    ET_RETURN_IF_ERROR(wdb->Exec("PRAGMA journal_size_limit=67108864"));
+    ET_RETURN_IF_ERROR(wdb->Exec("PRAGMA foreign_keys=OFF"));
+
+    {
+      ET_ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::BeginImmediate(wdb.get()));
+      ET_RETURN_IF_ERROR(wdb->Exec(kSchemaSql));
+      ET_ASSIGN_OR_RETURN(auto get_meta, wdb->Prepare("SELECT value FROM meta WHERE key=?1", false));
+      auto read_meta = [&](const char* key) -> Result<std::optional<int64_t>> {
+        get_meta->Reset();
+        ET_RETURN_IF_ERROR(get_meta->BindText(1, key));
+        ET_ASSIGN_OR_RETURN(bool row, get_meta->Step());
+        std::optional<int64_t> v;
+        if (row) v = get_meta->ColumnInt64(0);
+        get_meta->Reset();
+        return v;
+      };
+      ET_ASSIGN_OR_RETURN(auto put_meta,
+                          wdb->Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", false));
+      auto write_meta = [&](const char* key, int64_t v) -> Status {
+        put_meta->Reset();
+        ET_RETURN_IF_ERROR(put_meta->BindText(1, key));
+        ET_RETURN_IF_ERROR(put_meta->BindInt64(2, v));
+        Status s = put_meta->Run();
+        put_meta->Reset();
+        return s;
+      };
+
+      ET_ASSIGN_OR_RETURN(auto version, read_meta("schema_version"));
+      if (!version) {
+        ET_RETURN_IF_ERROR(write_meta("schema_version", kSchemaVersion));
+      } else if (*version > kSchemaVersion) {
+        return Status::InvalidArgument("storage: " + opts.path + " has schema version " +
+                                       std::to_string(*version) + ", this build knows up to " +
+                                       std::to_string(kSchemaVersion));
+      }
+
+      ET_ASSIGN_OR_RETURN(auto stored_replica, read_meta("replica_id"));
+      if (stored_replica) {
+        replica = FromDb(*stored_replica);
+      } else {
+        replica = opts.replica_id;
+        if (replica == 0) {
+          std::random_device rd;
+          std::uniform_int_distribution<uint64_t> dist(1, UINT64_MAX);
+          replica = dist(rd);
+        }
+        ET_RETURN_IF_ERROR(write_meta("replica_id", ToDb(replica)));
+        ET_LOG_INFO("storage: new database {} with replica id {:016x}", opts.path, replica);
+      }
+      if (replica == 0) return Status::Corruption("storage: replica id 0 in " + opts.path);
+
+      ET_ASSIGN_OR_RETURN(auto lease, read_meta("hlc_lease_ms"));
+      hlc = std::make_unique<clock::HybridClock>(opts.clock, replica);
+      if (lease) {
+        hlc_lease_ms = *lease;
+        hlc->SetFloor(clock::Version{hlc_lease_ms, 0, 0});  // invariant (4), see kHlcLeaseMs
+      }
+
+      // Dense across restarts (invariant 3): the next sequence follows the
+      // last record. Whatever trims the log later keeps its newest record,
+      // or records meta 'last_seq' first.
+      ET_ASSIGN_OR_RETURN(auto meta_seq, read_meta("last_seq"));
+      ET_ASSIGN_OR_RETURN(int64_t max_seq, wdb->QueryInt("SELECT coalesce(max(seq), 0) FROM changes"));
+      next_seq = std::max<int64_t>(meta_seq.value_or(0), max_seq) + 1;
+      last_seq.store(next_seq - 1);
+      get_meta.reset();
+      put_meta.reset();
+      ET_RETURN_IF_ERROR(txn->Commit());
+    }
+
+    ET_ASSIGN_OR_RETURN(w_get_row, wdb->Prepare("SELECT hlc_ms, counter, replica, deleted, item FROM items "
+                                                "WHERE table_id=?1 AND pk=?2 AND sk=?3"));
+    ET_ASSIGN_OR_RETURN(w_put_row,
+                        wdb->Prepare("INSERT OR REPLACE INTO items(table_id, pk, sk, seg, hlc_ms, counter, "
+                                     "replica, expires_s, deleted, item) "
+                                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+    ET_ASSIGN_OR_RETURN(w_add_change,
+                        wdb->Prepare("INSERT INTO changes(seq, txn_id, table_id, pk, sk, op, old_image, "
+                                     "new_image, hlc_ms, counter, replica, origin, ttl_delete) "
+                                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
+    ET_ASSIGN_OR_RETURN(w_table_by_name, wdb->Prepare(kTableByNameSql));
+    ET_ASSIGN_OR_RETURN(w_set_meta, wdb->Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)"));
+    ET_ASSIGN_OR_RETURN(w_add_table_stats,
+                        wdb->Prepare("UPDATE tables SET item_count=item_count+?2, item_bytes=item_bytes+?3 "
+                                     "WHERE table_id=?1"));
+    return Status::Ok();
+  }
+
+  // ======================= Catalog rows =======================
+
+  static Result<TableInfo> TableFromRow(const sqlite::Statement& s) {
+    TableInfo t;
+    t.id = s.ColumnInt64(0);
+    t.name = std::string(s.ColumnText(1));
+    t.key_schema.partition.name = std::string(s.ColumnText(2));
+    ET_ASSIGN_OR_RETURN(t.key_schema.partition.type, ParseTypeCode(s.ColumnText(3)));
+    if (!s.ColumnIsNull(4)) {
+      item::KeyAttribute sk;
+      sk.name = std::string(s.ColumnText(4));
+      ET_ASSIGN_OR_RETURN(sk.type, ParseTypeCode(s.ColumnText(5)));
+      t.key_schema.sort = std::move(sk);
+    }
+    t.settings.ttl_attribute = std::string(s.ColumnText(6));
+    int64_t svt = s.ColumnInt64(7);
+    if (svt < 0 || svt > static_cast<int64_t>(StreamViewType::kNewAndOldImages)) {
+      return Status::Corruption("storage: bad stream view type in catalog for table " + t.name);
+    }
+    t.settings.stream_view_type = static_cast<StreamViewType>(svt);
+    t.created_ms = s.ColumnInt64(8);
+    t.item_count = s.ColumnInt64(9);
+    t.item_bytes = s.ColumnInt64(10);
+    return t;
+  }
+
+  static Result<std::optional<TableInfo>> LookupTable(sqlite::Statement* s, std::string_view name) {
+    sqlite::ScopedReset reset(s);
+    ET_RETURN_IF_ERROR(s->BindText(1, name));
+    ET_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) return std::optional<TableInfo>();
+    ET_ASSIGN_OR_RETURN(TableInfo t, TableFromRow(*s));
+    return std::optional<TableInfo>(std::move(t));
+  }
+
+  // Writer thread: the table as this transaction sees it.
+  Result<const TableInfo*> WriterTable(std::string_view name) {
+    auto it = w_tables.find(name);
+    if (it != w_tables.end()) return &it->second;
+    ET_ASSIGN_OR_RETURN(auto t, LookupTable(w_table_by_name.get(), name));
+    if (!t) return Status::NotFound("Requested resource not found: table " + std::string(name));
+    auto [pos, inserted] = w_tables.emplace(std::string(name), std::move(*t));
+    (void)inserted;
+    return &pos->second;
+  }
+
+  // ======================= Write path (writer thread) =======================
+
+  struct Row {
+    bool exists = false;  // a live item or a tombstone
+    bool live = false;
+    clock::Version version;
+    std::string bytes;  // encoded item when live
+    item::Item item;    // decoded when live
+  };
+
+  Status ReadRow(int64_t table_id, const item::EncodedKey& k, Row* row) {
+    sqlite::Statement* s = w_get_row.get();
+    sqlite::ScopedReset reset(s);
+    ET_RETURN_IF_ERROR(s->BindInt64(1, table_id));
+    ET_RETURN_IF_ERROR(s->BindBlobRef(2, k.partition));
+    ET_RETURN_IF_ERROR(s->BindBlobRef(3, k.sort));
+    ET_ASSIGN_OR_RETURN(bool found, s->Step());
+    if (!found) return Status::Ok();
+    row->exists = true;
+    row->version = clock::Version{s->ColumnInt64(0), static_cast<int32_t>(s->ColumnInt64(1)),
+                                  FromDb(s->ColumnInt64(2))};
+    row->live = s->ColumnInt64(3) == 0;
+    if (row->live) {
+      row->bytes = std::string(s->ColumnBlob(4));
+      ET_ASSIGN_OR_RETURN(row->item, wire::DecodeItem(row->bytes));
+    }
+    return Status::Ok();
+  }
+
+  Status WriteRow(int64_t table_id, const item::EncodedKey& k, const clock::Version& v,
+                  std::optional<int64_t> expires_s, const std::string* bytes) {
+    sqlite::Statement* s = w_put_row.get();
+    sqlite::ScopedReset reset(s);
+    ET_RETURN_IF_ERROR(s->BindInt64(1, table_id));
+    ET_RETURN_IF_ERROR(s->BindBlobRef(2, k.partition));
+    ET_RETURN_IF_ERROR(s->BindBlobRef(3, k.sort));
+    ET_RETURN_IF_ERROR(s->BindInt64(4, SegmentHash(k.partition)));
+    ET_RETURN_IF_ERROR(s->BindInt64(5, v.hlc_ms));
+    ET_RETURN_IF_ERROR(s->BindInt64(6, v.counter));
+    ET_RETURN_IF_ERROR(s->BindInt64(7, ToDb(v.replica)));
+    if (expires_s) ET_RETURN_IF_ERROR(s->BindInt64(8, *expires_s));
+    ET_RETURN_IF_ERROR(s->BindInt64(9, bytes == nullptr ? 1 : 0));
+    if (bytes != nullptr) ET_RETURN_IF_ERROR(s->BindBlobRef(10, *bytes));
+    return s->Run();
+  }
+
+  // Appends one change record (invariants 2, 3, 6). Returns its sequence.
+  Result<int64_t> AppendChange(int64_t table_id, const item::EncodedKey& k, ChangeOp op,
+                               const std::string* old_image, const std::string* new_image,
+                               const clock::Version& v, uint64_t origin, bool ttl_delete,
+                               int64_t* txn_id) {
+    const int64_t seq = next_seq;
+    if (*txn_id == 0) *txn_id = seq;
+    sqlite::Statement* s = w_add_change.get();
+    sqlite::ScopedReset reset(s);
+    ET_RETURN_IF_ERROR(s->BindInt64(1, seq));
+    ET_RETURN_IF_ERROR(s->BindInt64(2, *txn_id));
+    ET_RETURN_IF_ERROR(s->BindInt64(3, table_id));
+    ET_RETURN_IF_ERROR(s->BindBlobRef(4, k.partition));
+    ET_RETURN_IF_ERROR(s->BindBlobRef(5, k.sort));
+    ET_RETURN_IF_ERROR(s->BindInt64(6, static_cast<int64_t>(op)));
+    if (old_image != nullptr) ET_RETURN_IF_ERROR(s->BindBlobRef(7, *old_image));
+    if (new_image != nullptr) ET_RETURN_IF_ERROR(s->BindBlobRef(8, *new_image));
+    ET_RETURN_IF_ERROR(s->BindInt64(9, v.hlc_ms));
+    ET_RETURN_IF_ERROR(s->BindInt64(10, v.counter));
+    ET_RETURN_IF_ERROR(s->BindInt64(11, ToDb(v.replica)));
+    ET_RETURN_IF_ERROR(s->BindInt64(12, ToDb(origin)));
+    ET_RETURN_IF_ERROR(s->BindInt64(13, ttl_delete ? 1 : 0));
+    ET_RETURN_IF_ERROR(s->Run());
+    ++next_seq;
+    job_bytes += static_cast<int64_t>((old_image ? old_image->size() : 0) +
+                                      (new_image ? new_image->size() : 0));
+    return seq;
+  }
+
+  void AddDelta(int64_t table_id, int64_t count, int64_t bytes) {
+    auto& d = job_deltas[table_id];
+    d.first += count;
+    d.second += bytes;
+  }
+
+  // A version for a local write on a key whose row is `row`: from the clock,
+  // and above the stored one even if the clock was somehow behind it
+  // (invariant 5).
+  clock::Version NextVersion(const Row& row) {
+    clock::Version v = hlc->Now();
+    if (row.exists && !(v > row.version)) {
+      hlc->Observe(row.version);
+      v = hlc->Now();
+    }
+    return v;
+  }
+
+  Status CheckNewItem(const TableInfo& t, const item::EncodedKey& k, const item::Item& it) {
+    ET_RETURN_IF_ERROR(item::ValidateItem(it, t.key_schema));
+    ET_ASSIGN_OR_RETURN(item::EncodedKey got, item::ExtractKey(it, t.key_schema));
+    if (!(got == k)) {
+      return Status::InvalidArgument(
+          "One or more parameter values were invalid: the new item's key differs from the key "
+          "written (table " + t.name + ")");
+    }
+    return Status::Ok();
+  }
+
+  // Runs one local write on a key (writer thread, inside a savepoint).
+  Status ExecuteLocal(const TableInfo& t, const item::EncodedKey& k, const MutateFn& fn,
+                      bool ttl_delete, int64_t* txn_id, WriteOutcome* out) {
+    Row row;
+    ET_RETURN_IF_ERROR(ReadRow(t.id, k, &row));
+    ET_ASSIGN_OR_RETURN(Decision d, fn(row.live ? &row.item : nullptr));
+    switch (d.kind()) {
+      case Decision::Kind::kKeep:
+        if (row.live) {
+          out->old_item = row.item;
+          out->new_item = std::move(row.item);
+        }
+        return Status::Ok();
+      case Decision::Kind::kDelete: {
+        if (!row.live) return Status::Ok();
+        clock::Version v = NextVersion(row);
+        ET_RETURN_IF_ERROR(WriteRow(t.id, k, v, std::nullopt, nullptr));
+        ET_ASSIGN_OR_RETURN(out->seq, AppendChange(t.id, k, ChangeOp::kRemove, &row.bytes, nullptr, v,
+                                                   replica, ttl_delete, txn_id));
+        AddDelta(t.id, -1, -static_cast<int64_t>(row.bytes.size()));
+        out->changed = true;
+        out->version = v;
+        out->old_item = std::move(row.item);
+        return Status::Ok();
+      }
+      case Decision::Kind::kPut: {
+        ET_RETURN_IF_ERROR(CheckNewItem(t, k, d.item()));
+        std::string bytes = wire::EncodeItem(d.item());
+        clock::Version v = NextVersion(row);
+        ET_RETURN_IF_ERROR(WriteRow(t.id, k, v, ExpiryOf(t.settings, d.item()), &bytes));
+        ChangeOp op = row.live ? ChangeOp::kModify : ChangeOp::kInsert;
+        ET_ASSIGN_OR_RETURN(out->seq, AppendChange(t.id, k, op, row.live ? &row.bytes : nullptr, &bytes,
+                                                   v, replica, false, txn_id));
+        AddDelta(t.id, row.live ? 0 : 1,
+                 static_cast<int64_t>(bytes.size()) - static_cast<int64_t>(row.bytes.size()));
+        out->changed = true;
+        out->version = v;
+        if (row.live) out->old_item = std::move(row.item);
+        out->new_item = std::move(d.item());
+        return Status::Ok();
+      }
+    }
+    return Status::Internal("storage: unknown decision");
+  }
+
+  Status ExecuteWrite(const Write& w, WriteOutcome* out) {
+    ET_ASSIGN_OR_RETURN(const TableInfo* t, WriterTable(w.table));
+    ET_ASSIGN_OR_RETURN(item::EncodedKey k, item::ExtractKey(w.key, t->key_schema, true));
+    int64_t txn_id = 0;
+    return ExecuteLocal(*t, k, w.fn, w.ttl_delete, &txn_id, out);
+  }
+
+  Status ExecuteRemote(const RemoteChange& c, int64_t* txn_id, bool* applied) {
+    ET_ASSIGN_OR_RETURN(const TableInfo* t, WriterTable(c.table));
+    ET_ASSIGN_OR_RETURN(item::EncodedKey k, item::ExtractKey(c.key, t->key_schema, true));
+    if (c.version.is_zero()) return Status::InvalidArgument("storage: remote change without a version");
+    hlc->Observe(c.version);
+    Row row;
+    ET_RETURN_IF_ERROR(ReadRow(t->id, k, &row));
+    if (row.exists && !(c.version > row.version)) {  // invariant (5), idempotent apply
+      *applied = false;
+      return Status::Ok();
+    }
+    const uint64_t origin = c.origin_replica != 0 ? c.origin_replica : c.version.replica;
+    if (c.new_item) {
+      ET_RETURN_IF_ERROR(CheckNewItem(*t, k, *c.new_item));
+      std::string bytes = wire::EncodeItem(*c.new_item);
+      ET_RETURN_IF_ERROR(WriteRow(t->id, k, c.version, ExpiryOf(t->settings, *c.new_item), &bytes));
+      ChangeOp op = row.live ? ChangeOp::kModify : ChangeOp::kInsert;
+      ET_ASSIGN_OR_RETURN(int64_t seq, AppendChange(t->id, k, op, row.live ? &row.bytes : nullptr, &bytes,
+                                                    c.version, origin, false, txn_id));
+      (void)seq;
+      AddDelta(t->id, row.live ? 0 : 1,
+               static_cast<int64_t>(bytes.size()) - static_cast<int64_t>(row.bytes.size()));
+    } else {
+      // A tombstone even where nothing was stored, so that an older write
+      // arriving later cannot resurrect the item; logged for forwarding.
+      ET_RETURN_IF_ERROR(WriteRow(t->id, k, c.version, std::nullopt, nullptr));
+      ET_ASSIGN_OR_RETURN(int64_t seq, AppendChange(t->id, k, ChangeOp::kRemove,
+                                                    row.live ? &row.bytes : nullptr, nullptr, c.version,
+                                                    origin, c.ttl_delete, txn_id));
+      (void)seq;
+      if (row.live) AddDelta(t->id, -1, -static_cast<int64_t>(row.bytes.size()));
+    }
+    *applied = true;
+    return Status::Ok();
+  }
+
+  // ======================= Writer loop =======================
+
+  Status SetMeta(const char* key, int64_t v) {
+    sqlite::ScopedReset reset(w_set_meta.get());
+    ET_RETURN_IF_ERROR(w_set_meta->BindText(1, key));
+    ET_RETURN_IF_ERROR(w_set_meta->BindInt64(2, v));
+    return w_set_meta->Run();
+  }
+
+  // Writes what a commit carries besides the jobs: table stats deltas and,
+  // when the clock has reached it, a new clock lease (invariant 4).
+  Status FinishBatch(int64_t* new_lease_ms) {
+    for (const auto& [table_id, d] : batch_deltas) {
+      if (d.first == 0 && d.second == 0) continue;
+      sqlite::ScopedReset reset(w_add_table_stats.get());
+      ET_RETURN_IF_ERROR(w_add_table_stats->BindInt64(1, table_id));
+      ET_RETURN_IF_ERROR(w_add_table_stats->BindInt64(2, d.first));
+      ET_RETURN_IF_ERROR(w_add_table_stats->BindInt64(3, d.second));
+      ET_RETURN_IF_ERROR(w_add_table_stats->Run());
+    }
+    *new_lease_ms = hlc_lease_ms;
+    const int64_t last_ms = hlc->Last().hlc_ms;
+    if (last_ms >= hlc_lease_ms) {
+      *new_lease_ms = last_ms + kHlcLeaseMs;
+      ET_RETURN_IF_ERROR(SetMeta("hlc_lease_ms", *new_lease_ms));
+    }
+    return Status::Ok();
+  }
+
+  // Runs one job under its own savepoint; on failure undoes the job's
+  // effects on the transaction and on the writer's state.
+  Status RunJob(Job* job) {
+    const int64_t seq_before = next_seq;
+    job_deltas.clear();
+    job_catalog = false;
+    auto sp = sqlite::Savepoint::Begin(wdb.get());
+    if (!sp.ok()) return sp.status();
+    Status s = job->run();
+    if (s.ok()) s = (*sp)->Release();
+    if (!s.ok()) {
+      (*sp).reset();  // rolls back to the savepoint
+      next_seq = seq_before;
+      job_deltas.clear();
+      w_tables.clear();
+      return s;
+    }
+    for (const auto& [id, d] : job_deltas) {
+      auto& b = batch_deltas[id];
+      b.first += d.first;
+      b.second += d.second;
+    }
+    return Status::Ok();
+  }
+
+  void WriterLoop() {
+#ifdef __linux__
+    pthread_setname_np(pthread_self(), "et-writer");  // visible in top -H and perf
+#endif
+    std::vector<std::pair<Job*, Status>> batch;
+    batch.reserve(static_cast<size_t>(opts.group_commit_writes_max));
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(qmu);
+        writer_waiting = true;
+        qcv.wait(lock, [&] { return !queue.empty() || stopping; });
+        writer_waiting = false;
+        if (queue.empty()) return;  // stopping, and every queued job is done
+      }
+      batch.clear();
+      batch_deltas.clear();
+      bool catalog_changed = false;
+      const int64_t seq_at_begin = next_seq;
+      auto txn = sqlite::Transaction::BeginImmediate(wdb.get());
+      Status commit_status;
+      if (!txn.ok()) {
+        commit_status = txn.status();
+        std::lock_guard<std::mutex> lock(qmu);
+        batch.emplace_back(queue.front(), Status::Ok());  // fail one job per attempt, never spin
+        queue.pop_front();
+      } else {
+        int64_t batch_bytes = 0;
+        for (;;) {
+          Job* job = nullptr;
+          {
+            std::lock_guard<std::mutex> lock(qmu);
+            if (queue.empty() || static_cast<int>(batch.size()) >= opts.group_commit_writes_max ||
+                batch_bytes >= opts.group_commit_bytes_max) {
+              break;
+            }
+            job = queue.front();
+            queue.pop_front();
+          }
+          job_bytes = 0;
+          Status s = RunJob(job);
+          catalog_changed |= s.ok() && job_catalog;
+          batch.emplace_back(job, std::move(s));
+          batch_bytes += job_bytes;
+          if (!wdb->InTransaction()) {
+            // SQLite rolled the whole transaction back (disk full, I/O
+            // error): every job of the batch is undone.
+            commit_status = Status::IOError("storage: transaction aborted by SQLite: " +
+                                            batch.back().second.message());
+            break;
+          }
+        }
+        int64_t new_lease_ms = 0;
+        if (commit_status.ok()) commit_status = FinishBatch(&new_lease_ms);
+        if (commit_status.ok()) commit_status = (*txn)->Commit();
+        if (commit_status.ok()) {
+          hlc_lease_ms = new_lease_ms;
+        } else {
+          (*txn).reset();  // rolls back
+        }
+      }
+      if (!commit_status.ok()) {
+        ET_LOG_ERROR("storage: commit of {} writes failed: {}", batch.size(), commit_status.ToString());
+        next_seq = seq_at_begin;
+        w_tables.clear();
+        for (auto& [job, s] : batch) {
+          if (s.ok()) s = commit_status;
+        }
+      } else {
+        last_seq.store(next_seq - 1, std::memory_order_release);
+        if (catalog_changed) {
+          std::lock_guard<std::mutex> lock(cmu);
+          cache.clear();
+          ++cache_gen;
+        }
+      }
+      {
+        std::lock_guard<std::mutex> lock(smu);
+        if (commit_status.ok()) {
+          ++stats.commits;
+          const int64_t n = static_cast<int64_t>(batch.size());
+          stats.group_writes_max = std::max(stats.group_writes_max, n);
+          ++stats.group_size_histogram[static_cast<size_t>(HistogramBucket(n))];
+        } else {
+          ++stats.commit_failures;
+        }
+        for (const auto& [job, s] : batch) {
+          if (s.ok()) {
+            ++stats.writes;
+          } else {
+            ++stats.write_failures;
+          }
+        }
+      }
+      // Only now, after the commit, does any caller learn its answer (invariant 1).
+      for (auto& [job, s] : batch) job->Complete(std::move(s));
+    }
+  }
+
+  // Queues a job. Returns kBusy (the job is not queued) when the queue is
+  // full, kUnavailable when closing.
+  Status Enqueue(Job* job) {
+    bool wake = false;
+    {
+      std::lock_guard<std::mutex> lock(qmu);
+      if (stopping) return Status::Unavailable("storage: closing");
+      if (static_cast<int>(queue.size()) >= opts.write_queue_depth_max) {
+        std::lock_guard<std::mutex> slock(smu);
+        ++stats.busy_rejections;
+        return Status::Busy("storage: write queue full (" + std::to_string(queue.size()) +
+                            " writes waiting); retry later");
+      }
+      queue.push_back(job);
+      // A busy writer looks at the queue again before it commits: waking it
+      // would only cost a futex call.
+      wake = writer_waiting;
+    }
+    if (wake) qcv.notify_one();
+    return Status::Ok();
+  }
+
+  Status Submit(std::function<Status()> run) {
+    WaitedJob job;
+    job.run = std::move(run);
+    ET_RETURN_IF_ERROR(Enqueue(&job));
+    return job.Wait();
+  }
+
+  // ======================= Read path =======================
+
+  class Lease {
+   public:
+    Lease(Impl* impl, std::unique_ptr<Reader> r) : impl_(impl), r_(std::move(r)) {}
+    ~Lease() {
+      if (r_ == nullptr) return;
+      {
+        std::lock_guard<std::mutex> lock(impl_->rmu);
+        impl_->free_readers.push_back(std::move(r_));
+      }
+      impl_->rcv.notify_one();
+    }
+    Lease(Lease&&) = default;
+    Lease(const Lease&) = delete;
+    Lease& operator=(const Lease&) = delete;
+    Lease& operator=(Lease&&) = delete;
+    Reader* operator->() { return r_.get(); }
+    Reader* get() { return r_.get(); }
+
+   private:
+    Impl* impl_;
+    std::unique_ptr<Reader> r_;
+  };
+
+  Result<Lease> AcquireReader() {
+    {
+      std::unique_lock<std::mutex> lock(rmu);
+      rcv.wait(lock, [&] { return !free_readers.empty() || readers_open < opts.reader_connections_max; });
+      if (!free_readers.empty()) {
+        std::unique_ptr<Reader> r = std::move(free_readers.back());
+        free_readers.pop_back();
+        return Lease(this, std::move(r));
+      }
+      ++readers_open;
+    }
+    auto r = std::make_unique<Reader>();
+    auto db = sqlite::Db::Open(opts.path, sqlite::Db::Mode::kReadOnly);
+    Status s = db.status();
+    if (s.ok()) {
+      r->db = std::move(*db);
+      s = ApplyPragmas(r->db.get(), opts.reader_cache_bytes);
+    }
+    if (!s.ok()) {
+      {
+        std::lock_guard<std::mutex> lock(rmu);
+        --readers_open;
+      }
+      rcv.notify_one();
+      return s;
+    }
+    return Lease(this, std::move(r));
+  }
+
+  Result<std::shared_ptr<const TableInfo>> ReaderTable(Reader* r, const std::string& name) {
+    uint64_t gen = 0;
+    {
+      std::lock_guard<std::mutex> lock(cmu);
+      auto it = cache.find(name);
+      if (it != cache.end()) return it->second;
+      gen = cache_gen;
+    }
+    ET_ASSIGN_OR_RETURN(sqlite::Statement * s, r->Fixed(Reader::kTableByName, kTableByNameSql));
+    ET_ASSIGN_OR_RETURN(auto t, LookupTable(s, name));
+    if (!t) return Status::NotFound("Requested resource not found: table " + name);
+    auto shared = std::make_shared<const TableInfo>(std::move(*t));
+    {
+      // A catalog commit since we read would make this entry stale.
+      std::lock_guard<std::mutex> lock(cmu);
+      if (gen == cache_gen) cache.emplace(name, shared);
+    }
+    return shared;
+  }
+
+  Result<Page> RunPage(sqlite::Statement* s, const TableInfo& t, int limit, int64_t bytes_max,
+                       int item_col) {
+    sqlite::ScopedReset reset(s);
+    Page page;
+    for (;;) {
+      ET_ASSIGN_OR_RETURN(bool row, s->Step());
+      if (!row) return page;
+      const bool full = (limit > 0 && static_cast<int>(page.items.size()) >= limit) ||
+                        page.bytes_read >= bytes_max;
+      if (full) {
+        // One more item exists: the caller resumes after the last one returned.
+        page.last_evaluated_key = item::KeyOf(page.items.back(), t.key_schema);
+        return page;
+      }
+      std::string_view bytes = s->ColumnBlob(item_col);
+      ET_ASSIGN_OR_RETURN(item::Item it, wire::DecodeItem(bytes));
+      page.bytes_read += static_cast<int64_t>(bytes.size());
+      page.items.push_back(std::move(it));
+    }
+  }
+};
+
+// ============================================================================
+
+Storage::Storage(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+
+Storage::~Storage() {
+  {
+    std::lock_guard<std::mutex> lock(impl_->qmu);
+    impl_->stopping = true;  // the writer completes what is queued, then exits
+  }
+  impl_->qcv.notify_all();
+  if (impl_->writer.joinable()) impl_->writer.join();
+}
+
+Result<std::unique_ptr<Storage>> Storage::Open(const Options& options) {
+  if (options.path.empty()) return Status::InvalidArgument("storage: empty database path");
+  if (options.clock == nullptr) return Status::InvalidArgument("storage: no clock");
+  if (options.reader_connections_max < 1 || options.write_queue_depth_max < 1 ||
+      options.group_commit_writes_max < limits::kTransactItemsMax ||
+      options.group_commit_bytes_max < 2 * limits::kItemBytesMax || options.wal_autocheckpoint_pages < 1) {
+    return Status::InvalidArgument("storage: an option is out of range");
+  }
+  auto impl = std::make_unique<Impl>();
+  impl->opts = options;
+  ET_RETURN_IF_ERROR(impl->OpenWriter().WithPrefix("storage: open " + options.path));
+  Impl* raw = impl.get();
+  impl->writer = std::thread([raw] { raw->WriterLoop(); });
+  return std::unique_ptr<Storage>(new Storage(std::move(impl)));
+}
+
+uint64_t Storage::replica_id() const { return impl_->replica; }
+clock::Version Storage::LastVersion() const { return impl_->hlc->Last(); }
+void Storage::ObserveVersion(const clock::Version& v) { impl_->hlc->Observe(v); }
+
+// ---- Catalog ----
+
+Result<TableInfo> Storage::CreateTable(const std::string& name, const item::KeySchema& schema,
+                                       const TableSettings& settings) {
+  ET_RETURN_IF_ERROR(ValidateTableName(name));
+  ET_RETURN_IF_ERROR(ValidateKeySchema(schema));
+  TableInfo info;
+  Impl* d = impl_.get();
+  auto job = [&]() -> Status {
+    ET_ASSIGN_OR_RETURN(auto existing, Impl::LookupTable(d->w_table_by_name.get(), name));
+    if (existing) return Status::AlreadyExists("Table already exists: " + name);
+    ET_ASSIGN_OR_RETURN(auto ins, d->wdb->Prepare(
+        "INSERT INTO tables(name, pk_name, pk_type, sk_name, sk_type, ttl_attribute, stream_view_type, "
+        "created_ms) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)", false));
+    ET_RETURN_IF_ERROR(ins->BindText(1, name));
+    ET_RETURN_IF_ERROR(ins->BindText(2, schema.partition.name));
+    ET_RETURN_IF_ERROR(ins->BindText(3, TypeCode(schema.partition.type)));
+    if (schema.sort) {
+      ET_RETURN_IF_ERROR(ins->BindText(4, schema.sort->name));
+      ET_RETURN_IF_ERROR(ins->BindText(5, TypeCode(schema.sort->type)));
+    }
+    ET_RETURN_IF_ERROR(ins->BindText(6, settings.ttl_attribute));
+    ET_RETURN_IF_ERROR(ins->BindInt64(7, static_cast<int64_t>(settings.stream_view_type)));
+    ET_RETURN_IF_ERROR(ins->BindInt64(8, d->opts.clock->NowMs()));
+    ET_RETURN_IF_ERROR(ins->Run());
+    d->w_tables.clear();
+    d->job_catalog = true;
+    ET_ASSIGN_OR_RETURN(auto created, Impl::LookupTable(d->w_table_by_name.get(), name));
+    if (!created) return Status::Internal("storage: created table not found");
+    info = std::move(*created);
+    return Status::Ok();
+  };
+  ET_RETURN_IF_ERROR(d->Submit(job));
+  return info;
+}
+
+Result<TableInfo> Storage::DeleteTable(const std::string& name) {
+  TableInfo info;
+  Impl* d = impl_.get();
+  auto job = [&]() -> Status {
+    ET_ASSIGN_OR_RETURN(const TableInfo* t, d->WriterTable(name));
+    info = *t;
+    for (const char* sql : {"DELETE FROM items WHERE table_id=?1", "DELETE FROM tables WHERE table_id=?1"}) {
+      ET_ASSIGN_OR_RETURN(auto del, d->wdb->Prepare(sql, false));
+      ET_RETURN_IF_ERROR(del->BindInt64(1, info.id));
+      ET_RETURN_IF_ERROR(del->Run());
+    }
+    d->w_tables.clear();
+    d->job_catalog = true;
+    return Status::Ok();
+  };
+  ET_RETURN_IF_ERROR(d->Submit(job));
+  return info;
+}
+
+Result<TableInfo> Storage::UpdateTableSettings(const std::string& name, const TableSettings& settings) {
+  TableInfo info;
+  Impl* d = impl_.get();
+  auto job = [&]() -> Status {
+    ET_ASSIGN_OR_RETURN(const TableInfo* t, d->WriterTable(name));
+    info = *t;
+    ET_ASSIGN_OR_RETURN(auto upd, d->wdb->Prepare(
+        "UPDATE tables SET ttl_attribute=?2, stream_view_type=?3 WHERE table_id=?1", false));
+    ET_RETURN_IF_ERROR(upd->BindInt64(1, info.id));
+    ET_RETURN_IF_ERROR(upd->BindText(2, settings.ttl_attribute));
+    ET_RETURN_IF_ERROR(upd->BindInt64(3, static_cast<int64_t>(settings.stream_view_type)));
+    ET_RETURN_IF_ERROR(upd->Run());
+    info.settings = settings;
+    d->w_tables.clear();
+    d->job_catalog = true;
+    return Status::Ok();
+  };
+  ET_RETURN_IF_ERROR(d->Submit(job));
+  return info;
+}
+
+Result<TableInfo> Storage::DescribeTable(const std::string& name) {
+  ET_ASSIGN_OR_RETURN(auto r, impl_->AcquireReader());
+  // Straight from the catalog (not the cache): counts change with every commit.
+  ET_ASSIGN_OR_RETURN(sqlite::Statement * s, r->Fixed(Reader::kTableByName, kTableByNameSql));
+  ET_ASSIGN_OR_RETURN(auto t, Impl::LookupTable(s, name));
+  if (!t) return Status::NotFound("Requested resource not found: Table: " + name + " not found");
+  return std::move(*t);
+}
+
+Result<TableList> Storage::ListTables(const std::optional<std::string>& exclusive_start_name, int limit) {
+  if (limit < 1 || limit > limits::kListTablesLimitMax) {
+    return Status::InvalidArgument("ListTables limit must be between 1 and " +
+                                   std::to_string(limits::kListTablesLimitMax));
+  }
+  ET_ASSIGN_OR_RETURN(auto r, impl_->AcquireReader());
+  ET_ASSIGN_OR_RETURN(sqlite::Statement * s,
+                      r->Get("SELECT name FROM tables WHERE name > ?1 ORDER BY name LIMIT ?2"));
+  sqlite::ScopedReset reset(s);
+  ET_RETURN_IF_ERROR(s->BindText(1, exclusive_start_name.value_or("")));
+  ET_RETURN_IF_ERROR(s->BindInt64(2, limit + 1));
+  TableList list;
+  for (;;) {
+    ET_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    if (static_cast<int>(list.names.size()) == limit) {
+      list.last_evaluated_name = list.names.back();
+      break;
+    }
+    list.names.emplace_back(s->ColumnText(0));
+  }
+  return list;
+}
+
+// ---- Writes ----
+
+Result<WriteOutcome> Storage::Apply(Write write) {
+  WriteOutcome out;
+  Impl* d = impl_.get();
+  auto job = [&]() -> Status { return d->ExecuteWrite(write, &out); };
+  ET_RETURN_IF_ERROR(d->Submit(job));
+  return out;
+}
+
+Status Storage::ApplyAsync(Write write, WriteCallback done) {
+  auto job = std::make_unique<AsyncJob>(std::move(done));
+  AsyncJob* raw = job.get();
+  Impl* d = impl_.get();
+  raw->write = std::move(write);
+  raw->run = [d, raw]() -> Status { return d->ExecuteWrite(raw->write, &raw->outcome); };
+  ET_RETURN_IF_ERROR(d->Enqueue(raw));
+  (void)job.release();  // the writer completes and deletes it
+  return Status::Ok();
+}
+
+TransactOutcome Storage::Transact(std::vector<Write> writes) {
+  TransactOutcome result;
+  if (writes.empty() || static_cast<int>(writes.size()) > limits::kTransactItemsMax) {
+    result.status = Status::InvalidArgument("TransactItems must have between 1 and " +
+                                            std::to_string(limits::kTransactItemsMax) + " items");
+    return result;
+  }
+  Impl* d = impl_.get();
+  std::vector<Status> reasons(writes.size());
+  std::vector<WriteOutcome> outcomes(writes.size());
+  bool cancelled = false;
+  Status s = d->Submit([&]() -> Status {
+    cancelled = false;
+    std::set<std::tuple<int64_t, std::string, std::string>> seen;
+    // Resolve every table and key first: a bad request fails as a whole,
+    // before any write runs.
+    std::vector<TableInfo> tables;  // copies: the writer's cache may be cleared by a failure
+    tables.reserve(writes.size());
+    for (size_t i = 0; i < writes.size(); ++i) {
+      auto t = d->WriterTable(writes[i].table);
+      if (!t.ok()) return t.status();
+      tables.push_back(**t);
+    }
+    std::vector<item::EncodedKey> enc(writes.size());
+    for (size_t i = 0; i < writes.size(); ++i) {
+      ET_ASSIGN_OR_RETURN(enc[i], item::ExtractKey(writes[i].key, tables[i].key_schema, true));
+      if (!seen.emplace(tables[i].id, enc[i].partition, enc[i].sort).second) {
+        return Status::InvalidArgument("Transaction request cannot include multiple operations on one "
+                                       "item (table " + tables[i].name + ")");
+      }
+    }
+    int64_t txn_id = 0;
+    Status first_failure;
+    for (size_t i = 0; i < writes.size(); ++i) {
+      // Later writes still run after a failure, so that every reason is reported.
+      reasons[i] = d->ExecuteLocal(tables[i], enc[i], writes[i].fn, writes[i].ttl_delete, &txn_id,
+                                   &outcomes[i]);
+      if (!reasons[i].ok() && first_failure.ok()) first_failure = reasons[i];
+    }
+    if (first_failure.ok()) return Status::Ok();
+    cancelled = true;
+    bool condition = std::any_of(reasons.begin(), reasons.end(), [](const Status& r) {
+      return r.code() == Status::Code::kConditionFailed;
+    });
+    std::string msg = "Transaction cancelled, please refer cancellation reasons for specific reasons [";
+    for (size_t i = 0; i < reasons.size(); ++i) {
+      if (i > 0) msg += ", ";
+      msg += reasons[i].ok() ? std::string("None") : std::string(CodeName(reasons[i].code()));
+    }
+    msg += "]";
+    return Status(condition ? Status::Code::kConditionFailed : first_failure.code(), msg);
+  });
+  result.status = s;
+  if (s.ok()) {
+    result.outcomes = std::move(outcomes);
+  } else if (cancelled) {
+    result.reasons = std::move(reasons);
+  }
+  return result;
+}
+
+Result<WriteOutcome> Storage::Put(const std::string& table, item::Item it) {
+  WriteOutcome out;
+  Impl* d = impl_.get();
+  auto job = [&]() -> Status {
+    ET_ASSIGN_OR_RETURN(const TableInfo* t, d->WriterTable(table));
+    ET_ASSIGN_OR_RETURN(item::EncodedKey k, item::ExtractKey(it, t->key_schema));
+    int64_t txn_id = 0;
+    MutateFn fn = [&it](const item::Item*) -> Result<Decision> { return Decision::Put(std::move(it)); };
+    return d->ExecuteLocal(*t, k, fn, false, &txn_id, &out);
+  };
+  ET_RETURN_IF_ERROR(d->Submit(job));
+  return out;
+}
+
+Result<WriteOutcome> Storage::Delete(const std::string& table, const item::Map& key) {
+  return Apply(Write{table, key, [](const item::Item*) -> Result<Decision> { return Decision::Delete(); },
+                     false});
+}
+
+Result<std::vector<bool>> Storage::ApplyRemote(std::vector<RemoteChange> changes) {
+  std::vector<bool> applied(changes.size(), false);
+  if (changes.empty()) return applied;
+  Impl* d = impl_.get();
+  auto job = [&]() -> Status {
+    int64_t txn_id = 0;
+    for (size_t i = 0; i < changes.size(); ++i) {
+      bool a = false;
+      ET_RETURN_IF_ERROR(d->ExecuteRemote(changes[i], &txn_id, &a).WithPrefix(
+          "change " + std::to_string(i)));
+      applied[i] = a;
+    }
+    return Status::Ok();
+  };
+  ET_RETURN_IF_ERROR(d->Submit(job));
+  return applied;
+}
+
+// ---- Reads ----
+
+Result<std::optional<StoredItem>> Storage::GetStored(const std::string& table, const item::Map& key) {
+  ET_ASSIGN_OR_RETURN(auto r, impl_->AcquireReader());
+  ET_ASSIGN_OR_RETURN(auto t, impl_->ReaderTable(r.get(), table));
+  ET_ASSIGN_OR_RETURN(item::EncodedKey k, item::ExtractKey(key, t->key_schema, true));
+  ET_ASSIGN_OR_RETURN(sqlite::Statement * s,
+                      r->Fixed(Reader::kGetItem, "SELECT item, hlc_ms, counter, replica FROM items "
+                                                 "WHERE table_id=?1 AND pk=?2 AND sk=?3 AND deleted=0"));
+  sqlite::ScopedReset reset(s);
+  ET_RETURN_IF_ERROR(s->BindInt64(1, t->id));
+  ET_RETURN_IF_ERROR(s->BindBlobRef(2, k.partition));
+  ET_RETURN_IF_ERROR(s->BindBlobRef(3, k.sort));
+  ET_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return std::optional<StoredItem>();
+  StoredItem out;
+  ET_ASSIGN_OR_RETURN(out.item, wire::DecodeItem(s->ColumnBlob(0)));
+  out.version = clock::Version{s->ColumnInt64(1), static_cast<int32_t>(s->ColumnInt64(2)),
+                               FromDb(s->ColumnInt64(3))};
+  return std::optional<StoredItem>(std::move(out));
+}
+
+Result<std::optional<item::Item>> Storage::Get(const std::string& table, const item::Map& key) {
+  ET_ASSIGN_OR_RETURN(auto stored, GetStored(table, key));
+  if (!stored) return std::optional<item::Item>();
+  return std::optional<item::Item>(std::move(stored->item));
+}
+
+Result<Page> Storage::Query(const QueryRequest& req) {
+  if (req.limit < 0) return Status::InvalidArgument("Limit must be positive");
+  ET_ASSIGN_OR_RETURN(auto r, impl_->AcquireReader());
+  ET_ASSIGN_OR_RETURN(auto t, impl_->ReaderTable(r.get(), req.table));
+  const item::KeySchema& schema = t->key_schema;
+  if (!req.partition.is(schema.partition.type)) {
+    return Status::InvalidArgument("One or more parameter values were invalid: Condition parameter type "
+                                   "does not match schema type (partition key " + schema.partition.name + ")");
+  }
+  ET_ASSIGN_OR_RETURN(std::string pk, item::EncodeKeyValue(req.partition));
+
+  std::string sql = "SELECT item FROM items WHERE table_id=?1 AND pk=?2 AND deleted=0";
+  std::string a, b;
+  bool bind_b = false;
+  if (req.sort.op != SortOp::kNone) {
+    if (!schema.sort) {
+      return Status::InvalidArgument("Query key condition not supported: table " + t->name +
+                                     " has no sort key");
+    }
+    const item::Type st = schema.sort->type;
+    if (!req.sort.a.is(st) || (req.sort.op == SortOp::kBetween && !req.sort.b.is(st))) {
+      return Status::InvalidArgument("One or more parameter values were invalid: Condition parameter "
+                                     "type does not match schema type (sort key " + schema.sort->name + ")");
+    }
+    if (req.sort.op == SortOp::kBeginsWith) {
+      if (st == item::Type::kN) {
+        return Status::InvalidArgument("Query key condition not supported: begins_with on a number "
+                                       "sort key " + schema.sort->name);
+      }
+      // S and B encode as their own bytes, so a value prefix is a key prefix.
+      a = req.sort.a.s();
+      if (a.empty()) return Status::InvalidArgument("begins_with prefix must not be empty");
+      sql += " AND sk >= ?3";
+      if (auto succ = PrefixSuccessor(a)) {
+        b = std::move(*succ);
+        bind_b = true;
+        sql += " AND sk < ?4";
+      }
+    } else {
+      ET_ASSIGN_OR_RETURN(a, item::EncodeKeyValue(req.sort.a));
+      switch (req.sort.op) {
+        case SortOp::kEq: sql += " AND sk = ?3"; break;
+        case SortOp::kLt: sql += " AND sk < ?3"; break;
+        case SortOp::kLe: sql += " AND sk <= ?3"; break;
+        case SortOp::kGt: sql += " AND sk > ?3"; break;
+        case SortOp::kGe: sql += " AND sk >= ?3"; break;
+        case SortOp::kBetween: {
+          ET_ASSIGN_OR_RETURN(b, item::EncodeKeyValue(req.sort.b));
+          if (b < a) {
+            return Status::InvalidArgument("Invalid KeyConditionExpression: The BETWEEN operator requires "
+                                           "upper bound to be greater than or equal to lower bound");
+          }
+          bind_b = true;
+          sql += " AND sk >= ?3 AND sk <= ?4";
+          break;
+        }
+        default: return Status::InvalidArgument("unknown sort key operator");
+      }
+    }
+  }
+  std::string start_sk;
+  if (req.exclusive_start_key) {
+    ET_ASSIGN_OR_RETURN(item::EncodedKey start, item::ExtractKey(*req.exclusive_start_key, schema, true));
+    if (start.partition != pk) {
+      return Status::InvalidArgument("The provided starting key is invalid: it is not in the queried "
+                                     "partition");
+    }
+    start_sk = std::move(start.sort);
+    sql += req.forward ? " AND sk > ?5" : " AND sk < ?5";
+  }
+  sql += req.forward ? " ORDER BY sk ASC" : " ORDER BY sk DESC";
+
+  ET_ASSIGN_OR_RETURN(sqlite::Statement * s, r->Get(sql));
+  sqlite::ScopedReset reset(s);  // also on an early return: bindings point at locals
+  ET_RETURN_IF_ERROR(s->BindInt64(1, t->id));
+  ET_RETURN_IF_ERROR(s->BindBlobRef(2, pk));
+  if (req.sort.op != SortOp::kNone) ET_RETURN_IF_ERROR(s->BindBlobRef(3, a));
+  if (bind_b) ET_RETURN_IF_ERROR(s->BindBlobRef(4, b));
+  if (req.exclusive_start_key) ET_RETURN_IF_ERROR(s->BindBlobRef(5, start_sk));
+  return impl_->RunPage(s, *t, req.limit, req.bytes_max, 0);
+}
+
+Result<Page> Storage::Scan(const ScanRequest& req) {
+  if (req.limit < 0) return Status::InvalidArgument("Limit must be positive");
+  if (req.total_segments < 1 || req.total_segments > limits::kScanSegmentsMax || req.segment < 0 ||
+      req.segment >= req.total_segments) {
+    return Status::InvalidArgument("Segment must be in [0, TotalSegments) and TotalSegments in [1, " +
+                                   std::to_string(limits::kScanSegmentsMax) + "]");
+  }
+  ET_ASSIGN_OR_RETURN(auto r, impl_->AcquireReader());
+  ET_ASSIGN_OR_RETURN(auto t, impl_->ReaderTable(r.get(), req.table));
+  std::string sql = "SELECT item FROM items WHERE table_id=?1 AND deleted=0";
+  const bool segmented = req.total_segments > 1;
+  if (segmented) sql += " AND seg >= ?2 AND seg < ?3";
+  item::EncodedKey start;
+  if (req.exclusive_start_key) {
+    ET_ASSIGN_OR_RETURN(start, item::ExtractKey(*req.exclusive_start_key, t->key_schema, true));
+    sql += " AND (pk, sk) > (?4, ?5)";
+  }
+  sql += " ORDER BY pk, sk";
+  ET_ASSIGN_OR_RETURN(sqlite::Statement * s, r->Get(sql));
+  sqlite::ScopedReset reset(s);  // also on an early return: bindings point at locals
+  ET_RETURN_IF_ERROR(s->BindInt64(1, t->id));
+  if (segmented) {
+    // Segment i holds hashes in [i * 2^32 / n, (i + 1) * 2^32 / n): a partition of [0, 2^32).
+    const int64_t n = req.total_segments;
+    ET_RETURN_IF_ERROR(s->BindInt64(2, req.segment * kSegmentHashSpace / n));
+    ET_RETURN_IF_ERROR(s->BindInt64(3, (req.segment + 1) * kSegmentHashSpace / n));
+  }
+  if (req.exclusive_start_key) {
+    ET_RETURN_IF_ERROR(s->BindBlobRef(4, start.partition));
+    ET_RETURN_IF_ERROR(s->BindBlobRef(5, start.sort));
+  }
+  return impl_->RunPage(s, *t, req.limit, req.bytes_max, 0);
+}
+
+Result<std::vector<ChangeRecord>> Storage::ReadChanges(int64_t after_seq, int limit) {
+  if (limit < 1) return Status::InvalidArgument("storage: ReadChanges limit must be >= 1");
+  ET_ASSIGN_OR_RETURN(auto r, impl_->AcquireReader());
+  ET_ASSIGN_OR_RETURN(sqlite::Statement * s,
+                      r->Get("SELECT c.seq, c.txn_id, c.table_id, t.name, c.pk, c.sk, c.op, c.old_image, "
+                             "c.new_image, c.hlc_ms, c.counter, c.replica, c.origin, c.ttl_delete "
+                             "FROM changes c LEFT JOIN tables t ON t.table_id = c.table_id "
+                             "WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2"));
+  sqlite::ScopedReset reset(s);
+  ET_RETURN_IF_ERROR(s->BindInt64(1, after_seq));
+  ET_RETURN_IF_ERROR(s->BindInt64(2, limit));
+  std::vector<ChangeRecord> out;
+  for (;;) {
+    ET_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    ChangeRecord c;
+    c.seq = s->ColumnInt64(0);
+    c.txn_id = s->ColumnInt64(1);
+    c.table_id = s->ColumnInt64(2);
+    c.table = std::string(s->ColumnText(3));
+    c.partition_key = std::string(s->ColumnBlob(4));
+    c.sort_key = std::string(s->ColumnBlob(5));
+    const int64_t op = s->ColumnInt64(6);
+    if (op < 1 || op > 3) return Status::Corruption("storage: change " + std::to_string(c.seq) + " has op " +
+                                                    std::to_string(op));
+    c.op = static_cast<ChangeOp>(op);
+    if (!s->ColumnIsNull(7)) c.old_image = std::string(s->ColumnBlob(7));
+    if (!s->ColumnIsNull(8)) c.new_image = std::string(s->ColumnBlob(8));
+    c.version = clock::Version{s->ColumnInt64(9), static_cast<int32_t>(s->ColumnInt64(10)),
+                               FromDb(s->ColumnInt64(11))};
+    c.origin_replica = FromDb(s->ColumnInt64(12));
+    c.ttl_delete = s->ColumnInt64(13) != 0;
+    out.push_back(std::move(c));
+  }
+  return out;
+}
+
+StorageStats Storage::Stats() const {
+  StorageStats s;
+  {
+    std::lock_guard<std::mutex> lock(impl_->smu);
+    s = impl_->stats;
+  }
+  {
+    std::lock_guard<std::mutex> lock(impl_->qmu);
+    s.queue_depth = static_cast<int64_t>(impl_->queue.size());
+  }
+  s.last_seq = impl_->last_seq.load(std::memory_order_acquire);
+  return s;
+}
+
+}  // namespace edgetable::storage

@@ -1,0 +1,397 @@
+#pragma once
+// edge/storage: EdgeTable's tables, items and change log in one SQLite
+// database in WAL mode.
+//
+// What it owns: the database file (and its -wal and -shm files), one writer
+// thread with its connection, and a small pool of read connections. It is the
+// only module that talks to SQLite (through internal/sqlite.h).
+//
+// Writes. Every write goes through one writer thread that commits queued
+// writes in groups (group commit): callers enqueue, the writer takes as many
+// queued writes as fit (limits::kGroupCommitWritesMax writes,
+// limits::kGroupCommitBytesMax bytes), runs each under its own SAVEPOINT
+// inside ONE SQLite transaction, commits, and only then answers every caller.
+// A write is a key plus a function (MutateFn) run on the writer thread, inside
+// the transaction, against the item currently stored under that key; it
+// decides the new item, a delete, nothing, or an error. PutItem, DeleteItem
+// and UpdateItem with a ConditionExpression and ReturnValues are built on it.
+//
+// Reads run on their own connections and are never blocked by the writer
+// (WAL). A read sees only committed writes: everything whose write call has
+// returned, and possibly writes whose calls are about to return.
+//
+// Invariants (tests/edge/storage/storage_test.cc, tests/fault/crash_test.cc):
+//  (1) A write call returns OK only after the transaction holding it has
+//      committed. With Durability::kNormal it then survives a crash of the
+//      process (kill -9); with Durability::kFull it also survives a power
+//      loss or an OS crash.
+//  (2) Each committed change of an item appends exactly one change record in
+//      the same SQLite transaction; a write that fails (its function returned
+//      an error, or it was part of a cancelled transaction) changes nothing
+//      and appends nothing.
+//  (3) Change sequence numbers are dense and increasing in commit order:
+//      each record is the previous one plus 1, never reused, also across
+//      restarts.
+//  (4) Every change carries a version; the versions issued by this replica
+//      strictly increase in commit order, also across restarts and with the
+//      wall clock set back: a lease above the clock's high-water mark
+//      commits with the groups (moved about once a second) and is the
+//      clock's floor when the database is opened.
+//  (5) The version stored for a key never decreases. A delete leaves a
+//      tombstone that keeps its version, so that an older write arriving
+//      later (ApplyRemote) cannot resurrect the item. Reads, queries and
+//      scans never return tombstones.
+//  (6) The records of one write call (one item, or every item of a
+//      Transact) share one txn_id, the sequence number of their first record,
+//      and are contiguous in the log, so that a transaction can be shipped
+//      whole.
+//
+// Threads: every method may be called from any thread, concurrently. The
+// Storage object must outlive every call; the destructor completes queued
+// writes, then stops the writer.
+
+#include <array>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "edge/base/clock.h"
+#include "edge/base/limits.h"
+#include "edge/base/status.h"
+#include "edge/clock/version.h"
+#include "edge/item/key.h"
+#include "edge/item/value.h"
+
+namespace edgetable::storage {
+
+// What a committed write promises (invariant 1). Set per database opening.
+enum class Durability : uint8_t {
+  // PRAGMA synchronous=NORMAL in WAL mode: a committed write survives a
+  // crash of the EdgeTable process, but the last commits before a power loss
+  // or OS crash may be lost (the database stays consistent).
+  kNormal,
+  // PRAGMA synchronous=FULL: the WAL is fsync'ed at every commit; a
+  // committed write survives a power loss. About 6x fewer commits per
+  // second on an SD card (group commit amortises it).
+  kFull,
+};
+
+struct Options {
+  std::string path;  // the database file; created when missing
+  Durability durability = Durability::kNormal;
+  // Reads wall-clock time for versions and created_ms. Not owned; must
+  // outlive the Storage.
+  const Clock* clock = Clock::System();
+  // Used only when the database is created: its replica id (0 = random).
+  uint64_t replica_id = 0;
+  // SQLite page cache of the writer connection and of each reader. Larger
+  // caches keep more B-tree pages of a batch in memory (FINDINGS.md: 64 MB
+  // roughly doubles batched ingest over the 2 MB default).
+  int64_t writer_cache_bytes = 32 * 1024 * 1024;
+  int64_t reader_cache_bytes = 4 * 1024 * 1024;
+  // WAL pages after which a commit checkpoints the WAL into the database (>= 1).
+  // Larger means fewer, bigger checkpoints (fewer SD card rewrites) and a
+  // larger -wal file (up to about pages * 4 KB).
+  int wal_autocheckpoint_pages = 10000;
+  // Read connections kept open; readers beyond this wait for a free one.
+  int reader_connections_max = 8;
+  // Bounds of the write queue (past it: kBusy) and of one group commit
+  // (group_commit_writes_max >= limits::kTransactItemsMax and
+  // group_commit_bytes_max >= 2 * limits::kItemBytesMax, else Open() fails).
+  int write_queue_depth_max = limits::kWriteQueueDepthMax;
+  int group_commit_writes_max = limits::kGroupCommitWritesMax;
+  int64_t group_commit_bytes_max = limits::kGroupCommitBytesMax;
+};
+
+// DynamoDB's StreamViewType; kNone when the table has no stream.
+enum class StreamViewType : uint8_t { kNone, kKeysOnly, kNewImage, kOldImage, kNewAndOldImages };
+
+// Per-table settings beyond the key schema. Room for later settings.
+struct TableSettings {
+  // DynamoDB TTL: the attribute holding the expiry time in epoch seconds
+  // (an integer N); empty when TTL is disabled. Stored in an expiry column
+  // at every write; changing it applies to items written from then on.
+  std::string ttl_attribute;
+  StreamViewType stream_view_type = StreamViewType::kNone;
+  bool operator==(const TableSettings&) const = default;
+};
+
+struct TableInfo {
+  int64_t id = 0;  // never reused, also after the table is deleted
+  std::string name;
+  item::KeySchema key_schema;
+  TableSettings settings;
+  int64_t created_ms = 0;
+  // Live items (tombstones excluded) and the bytes of their stored encoding,
+  // as of the last commit.
+  int64_t item_count = 0;
+  int64_t item_bytes = 0;
+};
+
+struct TableList {
+  std::vector<std::string> names;
+  // Set when more names follow: pass it as exclusive_start_name.
+  std::optional<std::string> last_evaluated_name;
+};
+
+// --- The write primitive ----------------------------------------------------
+
+// What a MutateFn decides for its key.
+class Decision {
+ public:
+  // Store this item. REQUIRES (checked, kInvalidArgument otherwise): it has
+  // the write's key and passes item::ValidateItem.
+  static Decision Put(item::Item item) { return Decision(Kind::kPut, std::move(item)); }
+  // Delete the item (nothing happens when there is none).
+  static Decision Delete() { return Decision(Kind::kDelete, {}); }
+  // Leave everything as it is; no version, no change record.
+  static Decision Keep() { return Decision(Kind::kKeep, {}); }
+
+  enum class Kind : uint8_t { kPut, kDelete, kKeep };
+  Kind kind() const { return kind_; }
+  item::Item& item() { return item_; }
+
+ private:
+  Decision(Kind k, item::Item it) : kind_(k), item_(std::move(it)) {}
+  Kind kind_;
+  item::Item item_;
+};
+
+// Runs on the writer thread inside the write's transaction. `current` is
+// the live item stored under the key, or nullptr when there is none (never a
+// tombstone); it is valid for the call only. Returning an error (e.g.
+// Status::ConditionFailed when a caller's condition is false) fails the
+// write and changes nothing. It must not call back into Storage (it would
+// deadlock on the writer), and should be quick: every queued write waits.
+using MutateFn = std::function<Result<Decision>(const item::Item* current)>;
+
+struct Write {
+  std::string table;
+  item::Map key;  // exactly the key attributes of the table's schema
+  MutateFn fn;
+  // Marks a resulting delete as a TTL expiry in the change log.
+  bool ttl_delete = false;
+};
+
+struct WriteOutcome {
+  bool changed = false;                 // false for Keep and for deleting nothing
+  std::optional<item::Item> old_item;   // the live item before the write
+  std::optional<item::Item> new_item;   // the live item after the write
+  clock::Version version;               // zero when !changed
+  int64_t seq = 0;                      // the change record's sequence; 0 when !changed
+};
+
+// Receives the answer of ApplyAsync().
+using WriteCallback = std::function<void(Result<WriteOutcome>)>;
+
+// The answer to Transact(). `status` is OK when every write applied. When the
+// writes themselves cancelled the transaction, `reasons` has one Status per
+// write (OK for writes that did not fail: DynamoDB's CancellationReasons,
+// "None") and `status` is kConditionFailed when any reason is one, else the
+// first failing reason's code. For errors of the whole call (kBusy, storage
+// errors) `reasons` is empty.
+struct TransactOutcome {
+  Status status;
+  std::vector<Status> reasons;
+  std::vector<WriteOutcome> outcomes;  // one per write when status is OK
+};
+
+// --- Reads ------------------------------------------------------------------
+
+enum class SortOp : uint8_t { kNone, kEq, kLt, kLe, kGt, kGe, kBetween, kBeginsWith };
+
+// A condition on the sort key: `sort_key op a` (BETWEEN: a <= sk <= b).
+// kBeginsWith applies to S and B sort keys only.
+struct SortCondition {
+  SortOp op = SortOp::kNone;
+  item::Value a;
+  item::Value b;
+};
+
+struct QueryRequest {
+  std::string table;
+  item::Value partition;  // the partition key's value
+  SortCondition sort;
+  bool forward = true;    // ScanIndexForward
+  int limit = 0;          // items per page; 0 = bounded by bytes only
+  // The page ends after the item that brings the encoded bytes read to this.
+  int64_t bytes_max = limits::kQueryPageBytesMax;
+  std::optional<item::Map> exclusive_start_key;  // a LastEvaluatedKey
+};
+
+struct ScanRequest {
+  std::string table;
+  int limit = 0;
+  int64_t bytes_max = limits::kQueryPageBytesMax;
+  std::optional<item::Map> exclusive_start_key;
+  // Parallel scan: segment in [0, total_segments). The segments partition the
+  // table by a hash of the partition key: together they return every item
+  // exactly once, and all items of a partition fall in one segment.
+  int segment = 0;
+  int total_segments = 1;
+};
+
+struct Page {
+  std::vector<item::Item> items;  // in key order (reversed for a backward query)
+  // The key of the last item returned, when more items may follow.
+  std::optional<item::Map> last_evaluated_key;
+  int64_t bytes_read = 0;  // encoded bytes of the items returned
+};
+
+// A stored item with its version (for sync and tests).
+struct StoredItem {
+  item::Item item;
+  clock::Version version;
+};
+
+// --- Change log ----------------------------------------------------------
+
+enum class ChangeOp : uint8_t { kInsert = 1, kModify = 2, kRemove = 3 };
+
+struct ChangeRecord {
+  int64_t seq = 0;
+  int64_t txn_id = 0;          // invariant (6)
+  int64_t table_id = 0;
+  std::string table;           // empty when the table was deleted since
+  std::string partition_key;   // encoded key bytes (item/key.h)
+  std::string sort_key;        // empty when the table has no sort key
+  ChangeOp op = ChangeOp::kInsert;
+  std::optional<std::string> old_image;  // edge/wire EncodeItem bytes
+  std::optional<std::string> new_image;  // absent for kRemove
+  clock::Version version;
+  uint64_t origin_replica = 0;  // the replica the change came from
+  bool ttl_delete = false;      // a kRemove made by TTL expiry
+};
+
+// A change made on another replica, to apply here (sync).
+struct RemoteChange {
+  std::string table;
+  item::Map key;
+  std::optional<item::Item> new_item;  // nullopt: a delete
+  clock::Version version;
+  uint64_t origin_replica = 0;  // 0: version.replica
+  bool ttl_delete = false;
+};
+
+// --- Stats -----------------------------------------------------------------
+
+struct StorageStats {
+  int64_t writes = 0;            // write calls answered OK (a Transact is one)
+  int64_t write_failures = 0;    // write calls answered with an error
+  int64_t busy_rejections = 0;   // refused with kBusy (queue full)
+  int64_t commits = 0;           // SQLite transactions committed
+  int64_t commit_failures = 0;
+  int64_t group_writes_max = 0;  // the largest group committed
+  // Groups by size: bucket i holds groups of [2^i, 2^(i+1)) writes.
+  std::array<int64_t, 12> group_size_histogram{};
+  int64_t queue_depth = 0;       // writes waiting now
+  int64_t last_seq = 0;          // the last committed change sequence
+};
+
+class Storage {
+ public:
+  // Opens or creates the database: WAL mode, the schema, the replica id
+  // (random 64-bit, generated once and persisted), the clock's floor.
+  // Returns kIOError when the file cannot be opened or set up, kCorruption
+  // when it is not an EdgeTable database, kInvalidArgument when its schema
+  // version is newer than this build knows or an option is out of range.
+  static Result<std::unique_ptr<Storage>> Open(const Options& options);
+  ~Storage();
+  Storage(const Storage&) = delete;
+  Storage& operator=(const Storage&) = delete;
+
+  uint64_t replica_id() const;
+  // The highest version issued or observed so far.
+  clock::Version LastVersion() const;
+  // Advances the clock past a version received from elsewhere (sync checks
+  // it with clock::ExceedsSkewBound first).
+  void ObserveVersion(const clock::Version& v);
+
+  // --- Catalog (each call is a write: it goes through the writer) ---------
+
+  // Creates a table. Returns its info; kAlreadyExists when the name is
+  // taken; kInvalidArgument for a name DynamoDB would refuse (3-255 chars of
+  // a-z A-Z 0-9 _ - .) or a key schema whose types are not S, N or B, or
+  // whose names are empty or equal; kBusy when the queue is full.
+  Result<TableInfo> CreateTable(const std::string& name, const item::KeySchema& schema,
+                                const TableSettings& settings = {});
+  // Deletes a table and its items (its change records stay). Returns the
+  // info it had; kNotFound when there is no such table.
+  Result<TableInfo> DeleteTable(const std::string& name);
+  // Replaces a table's settings. kNotFound when there is no such table.
+  Result<TableInfo> UpdateTableSettings(const std::string& name, const TableSettings& settings);
+  // kNotFound when there is no such table.
+  Result<TableInfo> DescribeTable(const std::string& name);
+  // Names in byte order after exclusive_start_name, at most limit
+  // (REQUIRES 1..limits::kListTablesLimitMax, else kInvalidArgument).
+  Result<TableList> ListTables(const std::optional<std::string>& exclusive_start_name,
+                               int limit = limits::kListTablesLimitMax);
+
+  // --- Writes ----------------------------------------------------------
+
+  // One write (see Write, MutateFn). Returns its outcome, or: kNotFound (no
+  // such table), kInvalidArgument (bad key, or the new item breaks the
+  // item rules or changes the key), the MutateFn's own error (e.g.
+  // kConditionFailed), kBusy (queue full: nothing was done; retry later),
+  // kIOError/kCorruption (SQLite failed; nothing was committed).
+  Result<WriteOutcome> Apply(Write write);
+  // All-or-nothing over up to limits::kTransactItemsMax writes on different
+  // keys (kInvalidArgument otherwise, in `status`). See TransactOutcome.
+  TransactOutcome Transact(std::vector<Write> writes);
+
+  // Apply() without waiting: for a producer that keeps many writes in
+  // flight (MQTT ingest), so that group commits are large. Returns kBusy
+  // (nothing queued; `done` is not called) when the queue is full, else OK,
+  // and then `done` is called exactly once, on the writer thread, after the
+  // write's transaction committed (or with the error Apply() would return).
+  // `done` must be quick and must not call a Storage write method (the
+  // writer would wait for itself); the destructor waits for every queued
+  // write's callback.
+  Status ApplyAsync(Write write, WriteCallback done);
+
+  // Conveniences on Apply(): store / delete unconditionally.
+  Result<WriteOutcome> Put(const std::string& table, item::Item item);
+  Result<WriteOutcome> Delete(const std::string& table, const item::Map& key);
+
+  // Applies changes from another replica in one transaction, each only when
+  // its version is newer than the one stored for its key (tombstones
+  // included), so that applying the same change twice, or an older one
+  // after a newer, is a no-op. A delete stores a tombstone with its version
+  // even when no item exists. Observes every version on the clock. Applied
+  // changes are logged with their own version and origin; all of them share
+  // one txn_id. Returns, per change, whether it was applied; errors as
+  // Apply() (any error: nothing was applied).
+  Result<std::vector<bool>> ApplyRemote(std::vector<RemoteChange> changes);
+
+  // --- Reads -----------------------------------------------------------
+
+  // The live item under a key (exactly the key attributes), or nullopt.
+  // kNotFound when there is no such table; kInvalidArgument for a bad key.
+  Result<std::optional<item::Item>> Get(const std::string& table, const item::Map& key);
+  // The same with the stored version.
+  Result<std::optional<StoredItem>> GetStored(const std::string& table, const item::Map& key);
+  // One page of one partition (see QueryRequest). kInvalidArgument for a
+  // sort condition the schema does not allow, or an exclusive start key of
+  // another partition; kNotFound when there is no such table.
+  Result<Page> Query(const QueryRequest& request);
+  // One page of a whole table, or of one segment of it, in key order
+  // (partition key bytes, then sort key bytes).
+  Result<Page> Scan(const ScanRequest& request);
+
+  // Change records with seq > after_seq in order, at most limit (>= 1).
+  Result<std::vector<ChangeRecord>> ReadChanges(int64_t after_seq, int limit);
+
+  StorageStats Stats() const;
+
+ private:
+  struct Impl;
+  explicit Storage(std::unique_ptr<Impl> impl);
+  std::unique_ptr<Impl> impl_;
+};
+
+std::string_view ChangeOpName(ChangeOp op);  // "INSERT", "MODIFY", "REMOVE"
+
+}  // namespace edgetable::storage
