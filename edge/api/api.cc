@@ -5,6 +5,7 @@
 #include <exception>
 
 #include "edge/api/internal/ops.h"
+#include "edge/api/internal/token_cache.h"
 #include "edge/api/sigv4.h"
 #include "edge/base/log.h"
 
@@ -52,11 +53,12 @@ struct Counters {
 
 struct Api::Impl {
   Impl(storage::Storage* s, ApiOptions o)
-      : storage(s), options(std::move(o)), verifier(options.access_keys, options.clock) {}
+      : storage(s), options(std::move(o)), verifier(options.access_keys, options.clock), tokens(options.clock) {}
 
   storage::Storage* storage;
   ApiOptions options;
   SigV4Verifier verifier;
+  internal::TokenCache tokens;
   std::array<Counters, kOperations.size()> counters;
   std::atomic<uint64_t> request_seq{0};
 
@@ -118,7 +120,7 @@ void Api::Handle(const net::Request& request, net::Response& response) {
                                                 : "Malformed JSON body: " + body.status().message()));
     return;
   }
-  OpEnv env{impl_->storage, &impl_->options};
+  OpEnv env{impl_->storage, &impl_->options, &impl_->tokens};
   Reply reply = Json::object();
   try {
     reply = op->fn(env, *body);

@@ -4,6 +4,7 @@
 #include <set>
 
 #include "edge/api/internal/parts.h"
+#include "edge/api/internal/token_cache.h"
 #include "edge/item/validate.h"
 
 namespace edgetable::api::internal {
@@ -173,6 +174,8 @@ Reply BatchGetItem(OpEnv& env, const Json& req) {
   return Json{{"Responses", responses}, {"UnprocessedKeys", unprocessed}};
 }
 
+Reply TransactWriteItemsOnce(OpEnv& env, const Json& req);
+
 Reply TransactWriteItems(OpEnv& env, const Json& req) {
   const Json* items = Member(req, "TransactItems");
   if (items == nullptr) return MissingParameter("TransactItems");
@@ -182,7 +185,36 @@ Reply TransactWriteItems(OpEnv& env, const Json& req) {
                                    "greater than or equal to 1");
   }
   ET_ASSIGN_OR_RETURN(std::optional<std::string> token, OptString(req, "ClientRequestToken"));
-  (void)token;  // accepted; retries are safe for conditional writes only (README)
+  if (token) {
+    if (token->empty() || token->size() > 36) {
+      return Status::InvalidArgument("1 validation error detected: Value at 'clientRequestToken' failed to "
+                                     "satisfy constraint: Member must have length less than or equal to 36");
+    }
+    Json canonical = req;
+    canonical.erase("ReturnConsumedCapacity");
+    std::string answer;
+    switch (env.tokens->Begin(*token, canonical.dump(), &answer)) {
+      case TokenCache::Claim::kNew: {
+        Reply r = TransactWriteItemsOnce(env, req);
+        env.tokens->Finish(*token, r.ok(), r.ok() ? r.body().dump() : "");
+        return r;
+      }
+      case TokenCache::Claim::kDone:
+        return Json::parse(answer);
+      case TokenCache::Claim::kMismatch:
+        return MakeError(error_type::kIdempotentParameterMismatch,
+                         "The request uses the same client token as a previous, but non-identical request. "
+                         "Client token: " + *token);
+      case TokenCache::Claim::kInProgress:
+        return MakeError(error_type::kTransactionInProgress,
+                         "Transaction is ongoing for the given client request token: " + *token);
+    }
+  }
+  return TransactWriteItemsOnce(env, req);
+}
+
+Reply TransactWriteItemsOnce(OpEnv& env, const Json& req) {
+  const Json* items = Member(req, "TransactItems");
   // Shared by the MutateFns below, which run while Transact() blocks here.
   struct Element {
     std::string kind;

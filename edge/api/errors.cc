@@ -6,7 +6,8 @@ std::string ApiError::Body() const {
   nlohmann::json body = extra;
   body["__type"] = type;
   body["message"] = message;
-  return body.dump();
+  // Messages may quote client bytes that are not UTF-8: replace, never throw.
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 ApiError MakeError(std::string_view type, std::string message, int http_status) {

@@ -47,6 +47,10 @@ inline constexpr std::string_view kTransactionCanceled =
     "com.amazonaws.dynamodb.v20120810#TransactionCanceledException";
 inline constexpr std::string_view kTransactionConflict =
     "com.amazonaws.dynamodb.v20120810#TransactionConflictException";
+inline constexpr std::string_view kIdempotentParameterMismatch =
+    "com.amazonaws.dynamodb.v20120810#IdempotentParameterMismatchException";
+inline constexpr std::string_view kTransactionInProgress =
+    "com.amazonaws.dynamodb.v20120810#TransactionInProgressException";
 inline constexpr std::string_view kLimitExceeded = "com.amazonaws.dynamodb.v20120810#LimitExceededException";
 inline constexpr std::string_view kInternalServerError = "com.amazonaws.dynamodb.v20120810#InternalServerError";
 inline constexpr std::string_view kExpiredIterator =

@@ -97,6 +97,27 @@ Json PageReply(const ReadParams& p, storage::Page& page) {
   return resp;
 }
 
+// DynamoDB refuses a Query filter that reads a key attribute.
+Status CheckFilterHasNoKey(const expr::Condition& c, const item::KeySchema& schema) {
+  for (const expr::Operand& o : c.operands) {
+    std::vector<const expr::Operand*> stack{&o};
+    while (!stack.empty()) {
+      const expr::Operand* op = stack.back();
+      stack.pop_back();
+      if (!op->path.elements.empty()) {
+        const std::string& top = op->path.elements.front().name;
+        if (top == schema.partition.name || (schema.sort && top == schema.sort->name)) {
+          return Status::InvalidArgument(
+              "Filter Expression can only contain non-primary key attributes: Primary key attribute: " + top);
+        }
+      }
+      for (const expr::Operand& a : op->args) stack.push_back(&a);
+    }
+  }
+  for (const expr::Condition& child : c.children) ET_RETURN_IF_ERROR(CheckFilterHasNoKey(child, schema));
+  return Status::Ok();
+}
+
 }  // namespace
 
 Reply Query(OpEnv& env, const Json& req) {
@@ -114,6 +135,7 @@ Reply Query(OpEnv& env, const Json& req) {
         "Either the KeyConditions or KeyConditionExpression parameter must be specified in the request.");
   }
   ET_RETURN_IF_ERROR(ctx.CheckAllUsed());
+  if (p.filter) ET_RETURN_IF_ERROR(CheckFilterHasNoKey(*p.filter, p.info.key_schema));
   ET_ASSIGN_OR_RETURN(std::optional<bool> forward, OptBool(req, "ScanIndexForward"));
 
   storage::QueryRequest q;

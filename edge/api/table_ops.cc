@@ -275,6 +275,10 @@ Reply UpdateTimeToLive(OpEnv& env, const Json& req) {
   }
   storage::TableSettings settings = info->settings;
   if (*enabled) {
+    if (!settings.ttl_attribute.empty() && settings.ttl_attribute != attribute) {
+      return Status::InvalidArgument("TimeToLive is active on a different AttributeName: current "
+                                     "AttributeName is " + settings.ttl_attribute);
+    }
     if (!settings.ttl_attribute.empty()) return Status::InvalidArgument("TimeToLive is already enabled");
     settings.ttl_attribute = attribute;
   } else {

@@ -217,7 +217,8 @@ struct QueryRequest {
   SortCondition sort;
   bool forward = true;    // ScanIndexForward
   int limit = 0;          // items per page; 0 = bounded by bytes only
-  // The page ends after the item that brings the encoded bytes read to this.
+  // The page ends after the item that brings the bytes read (DynamoDB item
+  // size, item::ItemSize) to this.
   int64_t bytes_max = limits::kQueryPageBytesMax;
   std::optional<item::Map> exclusive_start_key;  // a LastEvaluatedKey
 };
@@ -238,7 +239,7 @@ struct Page {
   std::vector<item::Item> items;  // in key order (reversed for a backward query)
   // The key of the last item returned, when more items may follow.
   std::optional<item::Map> last_evaluated_key;
-  int64_t bytes_read = 0;  // encoded bytes of the items returned
+  int64_t bytes_read = 0;  // DynamoDB size (item::ItemSize) of the items returned
 };
 
 // A stored item with its version (for sync and tests).

@@ -8,9 +8,12 @@
 
 namespace edgetable::api::internal {
 
+class TokenCache;
+
 struct OpEnv {
   storage::Storage* storage;
   const ApiOptions* options;
+  TokenCache* tokens;
 };
 
 // table_ops.cc

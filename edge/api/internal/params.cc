@@ -3,6 +3,7 @@
 #include <cctype>
 
 #include "edge/base/limits.h"
+#include "edge/item/validate.h"
 
 namespace edgetable::api::internal {
 namespace {
@@ -122,6 +123,10 @@ Result<expr::ExpressionContext> Context(const Json& request) {
       if (!value.ok()) {
         return Status::InvalidArgument("ExpressionAttributeValues contains invalid value: " +
                                        value.status().message() + " for key " + it.key());
+      }
+      if (Status valid = item::ValidateValue(*value, it.key()); !valid.ok()) {
+        return Status::InvalidArgument("ExpressionAttributeValues contains invalid value: " +
+                                       valid.message() + " for key " + it.key());
       }
       values.emplace(it.key(), std::move(value).value());
     }
