@@ -69,6 +69,14 @@ package_list=$(printf '%s\n' "${packages[@]}" | sort -u | paste -sd, -)
 stamp_name=.edgetable-sysroot
 stamp=$dir/$stamp_name
 
+# One builder per sysroot at a time: a second run waits, then reuses its result.
+mkdir -p "$(dirname "$dir")"
+exec 9>"$dir.lock"
+if ! flock -n 9; then
+  say "another make-sysroot.sh is building $dir; waiting for it"
+  flock 9
+fi
+
 # --- Reuse a complete sysroot ---------------------------------------------------
 if [[ $force -eq 0 && -f $stamp ]]; then
   if grep -qxF "arch=$arch" "$stamp" && grep -qxF "packages=$package_list" "$stamp"; then
@@ -96,7 +104,6 @@ if [[ -e $dir ]]; then
   fi
 fi
 
-mkdir -p "$(dirname "$dir")"
 work=$dir.tmp.$$
 log=$work.log
 cleanup() { rm -rf "$work"; rm -f "$log"; }
