@@ -102,14 +102,17 @@ class [[nodiscard]] Result {
 }  // namespace edgetable
 
 // Evaluates expr (a Status); returns it from the enclosing function unless OK.
-#define ET_RETURN_IF_ERROR(expr)                      \
-  do {                                                \
-    ::edgetable::Status et_status_ = (expr);          \
-    if (!et_status_.ok()) return et_status_;          \
-  } while (0)
-
 #define ET_CONCAT_INNER_(a, b) a##b
 #define ET_CONCAT_(a, b) ET_CONCAT_INNER_(a, b)
+
+// The temporary is named by line, so that nested uses (a lambda inside the
+// argument) do not shadow each other.
+#define ET_RETURN_IF_ERROR(expr) ET_RETURN_IF_ERROR_IMPL_(ET_CONCAT_(et_status_, __LINE__), expr)
+#define ET_RETURN_IF_ERROR_IMPL_(tmp, expr)   \
+  do {                                        \
+    ::edgetable::Status tmp = (expr);         \
+    if (!tmp.ok()) return tmp;                \
+  } while (0)
 
 // Evaluates rexpr (a Result<T>); on error returns its Status, else moves the
 // value into lhs (a declaration such as `auto x` or an existing variable).
