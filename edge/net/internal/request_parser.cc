@@ -60,7 +60,10 @@ struct RequestParser::Impl {
   }
   static int OnHeaderField(http_parser* p, const char* at, size_t len) {
     RequestParser* self = Self(p);
-    if (!CountHeader(self, len + 4)) return 1;  // ": " and CRLF count too
+    // ": " and CRLF count too, once per field: the parser may deliver one
+    // name in several pieces, as the bytes arrive.
+    const bool new_field = self->last_was_value_ || self->field_.empty();
+    if (!CountHeader(self, len + (new_field ? 4 : 0))) return 1;
     if (self->last_was_value_) FinishHeader(self);
     self->field_.append(at, len);
     return 0;
@@ -78,6 +81,11 @@ struct RequestParser::Impl {
     Request& r = self->current_;
     r.method = http_method_str(static_cast<http_method>(p->method));
     r.http_minor = p->http_minor;
+    if (p->method == HTTP_CONNECT) {  // tunnels are not something this server speaks
+      self->error_status_ = 400;
+      self->error_message_ = "CONNECT is not supported";
+      return -1;
+    }
     if (p->http_major != 1) {
       self->error_status_ = 400;  // 505 would be exact; nothing but 1.x reaches here in practice
       self->error_message_ = "unsupported HTTP version";
@@ -197,12 +205,8 @@ RequestParser::Step RequestParser::Feed(const char* data, size_t len) {
     step.event = Event::kMessageComplete;
     return step;
   }
-  if (impl_->parser.upgrade) {  // CONNECT or Upgrade: not something this server speaks
-    error_status_ = 400;
-    error_message_ = "protocol upgrade not supported";
-    step.event = Event::kError;
-    return step;
-  }
+  // An Upgrade header (e.g. h2c) is ignored: the request is answered over
+  // HTTP/1.1, as RFC 9110 allows. CONNECT is refused in OnHeadersComplete.
   step.event = Event::kNeedMore;
   return step;
 }
