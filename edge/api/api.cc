@@ -7,6 +7,7 @@
 #include "edge/api/internal/ops.h"
 #include "edge/api/internal/token_cache.h"
 #include "edge/api/sigv4.h"
+#include "edge/api/streams.h"
 #include "edge/base/log.h"
 
 namespace edgetable::api {
@@ -22,6 +23,7 @@ constexpr std::string_view kTargetPrefix = "DynamoDB_20120810.";
 struct Operation {
   std::string_view name;
   OpFn fn;
+  bool streams = false;  // under kStreamsTargetPrefix (DynamoDB Streams)
 };
 
 constexpr std::array kOperations = {
@@ -42,6 +44,10 @@ constexpr std::array kOperations = {
     Operation{"UpdateItem", internal::UpdateItem},
     Operation{"UpdateTable", internal::UpdateTable},
     Operation{"UpdateTimeToLive", internal::UpdateTimeToLive},
+    Operation{"DescribeStream", internal::DescribeStream, true},
+    Operation{"GetRecords", internal::GetRecords, true},
+    Operation{"GetShardIterator", internal::GetShardIterator, true},
+    Operation{"ListStreams", internal::ListStreams, true},
 };
 
 struct Counters {
@@ -88,10 +94,15 @@ void Api::Handle(const net::Request& request, net::Response& response) {
   const std::string* target = request.FindHeader("X-Amz-Target");
   const Operation* op = nullptr;
   size_t op_index = 0;
-  if (target != nullptr && target->compare(0, kTargetPrefix.size(), kTargetPrefix) == 0) {
-    std::string_view name = std::string_view(*target).substr(kTargetPrefix.size());
+  const bool streams_target =
+      target != nullptr && target->compare(0, internal::kStreamsTargetPrefix.size(),
+                                           internal::kStreamsTargetPrefix) == 0;
+  if (target != nullptr &&
+      (streams_target || target->compare(0, kTargetPrefix.size(), kTargetPrefix) == 0)) {
+    std::string_view name = std::string_view(*target).substr(
+        streams_target ? internal::kStreamsTargetPrefix.size() : kTargetPrefix.size());
     for (size_t i = 0; i < kOperations.size(); ++i) {
-      if (kOperations[i].name == name) {
+      if (kOperations[i].name == name && kOperations[i].streams == streams_target) {
         op = &kOperations[i];
         op_index = i;
         break;

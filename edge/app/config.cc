@@ -7,6 +7,8 @@
 
 #include <toml++/toml.h>
 
+#include "edge/item/number.h"
+
 namespace edgetable::app {
 namespace {
 
@@ -27,6 +29,60 @@ class Section {
       return Status::Ok();
     }
     return TypeError(key, "a string");
+  }
+
+  Status Bool(std::string_view key, bool* out) {
+    const toml::node* n = Take(key);
+    if (n == nullptr) return Status::Ok();
+    if (const auto* b = n->as_boolean()) {
+      *out = b->get();
+      return Status::Ok();
+    }
+    return TypeError(key, "true or false");
+  }
+
+  // An integer that must lie in [lo, hi].
+  template <typename T>
+  Status IntIn(std::string_view key, T* out, int64_t lo, int64_t hi) {
+    bool had = Has(key);
+    int64_t v = static_cast<int64_t>(*out);
+    ET_RETURN_IF_ERROR(Int(key, &v));
+    if (!had) return Status::Ok();
+    if (v < lo || v > hi) {
+      return Error(key, "must be " + std::to_string(lo) + " to " + std::to_string(hi));
+    }
+    *out = static_cast<T>(v);
+    return Status::Ok();
+  }
+
+  // A table of scalars (string, integer, float, boolean) -> item values.
+  Status Attributes(std::string_view key, item::Map* out) {
+    const toml::node* n = Take(key);
+    if (n == nullptr) return Status::Ok();
+    const auto* t = n->as_table();
+    if (t == nullptr) return TypeError(key, "a table of name = value");
+    for (const auto& [k, v] : *t) {
+      std::string name(k.str());
+      if (const auto* s = v.as_string()) {
+        (*out)[name] = item::Value::S(s->get());
+      } else if (const auto* i = v.as_integer()) {
+        (*out)[name] = item::Value::N(item::Number::FromInt(i->get()));
+      } else if (v.as_floating_point() != nullptr) {
+        // The source text of a TOML float is not kept by the parser; go
+        // through the shortest round-trip form.
+        std::ostringstream text;
+        text.precision(17);
+        text << v.as_floating_point()->get();
+        Result<item::Number> num = item::Number::Parse(text.str());
+        if (!num.ok()) return Error(std::string(key) + "." + name, num.status().message());
+        (*out)[name] = item::Value::N(std::move(num).value());
+      } else if (const auto* b = v.as_boolean()) {
+        (*out)[name] = item::Value::Bool(b->get());
+      } else {
+        return Error(std::string(key) + "." + name, "expected a string, number or boolean");
+      }
+    }
+    return Status::Ok();
   }
 
   Status Int(std::string_view key, int64_t* out) {
@@ -95,6 +151,8 @@ class Section {
     }
     return Status::Ok();
   }
+
+  std::string_view source() const { return source_; }
 
   Status Error(std::string_view key, std::string_view problem) const {
     return Status::InvalidArgument(std::string(source_) + ": " + Key(key) + ": " +
@@ -171,6 +229,73 @@ Status ParseApi(Section& s, ApiConfig* api) {
   return s.CheckNoUnknownKeys();
 }
 
+Status ParseMqtt(Section& s, ingest::MqttOptions* m) {
+  ET_RETURN_IF_ERROR(s.String("broker", &m->broker));
+  ET_RETURN_IF_ERROR(s.String("client_id", &m->client_id));
+  ET_RETURN_IF_ERROR(s.String("username", &m->username));
+  ET_RETURN_IF_ERROR(s.String("password", &m->password));
+  ET_RETURN_IF_ERROR(s.String("ca_file", &m->ca_file));
+  ET_RETURN_IF_ERROR(s.String("cert_file", &m->cert_file));
+  ET_RETURN_IF_ERROR(s.String("key_file", &m->key_file));
+  ET_RETURN_IF_ERROR(s.String("key_password", &m->key_password));
+  ET_RETURN_IF_ERROR(s.Bool("tls_verify", &m->tls_verify));
+  ET_RETURN_IF_ERROR(s.IntIn("keepalive_s", &m->keepalive_s, 5, 3600));
+  ET_RETURN_IF_ERROR(s.IntIn("reconnect_min_ms", &m->reconnect_min_ms, 10, 600000));
+  ET_RETURN_IF_ERROR(s.IntIn("reconnect_max_ms", &m->reconnect_max_ms, 10, 3600000));
+  ET_RETURN_IF_ERROR(s.IntIn("qos", &m->qos, 0, 1));
+  ET_RETURN_IF_ERROR(s.IntIn("connections", &m->connections, 1, ingest::kConnectionsMax));
+  ET_RETURN_IF_ERROR(s.IntIn("uncommitted_max", &m->uncommitted_max, 1, ingest::kUncommittedMax));
+  bool tcp = m->broker.rfind("tcp://", 0) == 0 || m->broker.rfind("mqtt://", 0) == 0;
+  bool ssl = m->broker.rfind("ssl://", 0) == 0 || m->broker.rfind("mqtts://", 0) == 0;
+  if (!tcp && !ssl) return s.Error("broker", "'" + m->broker + "' is not tcp://HOST:PORT or ssl://HOST:PORT");
+  if (m->client_id.empty()) return s.Error("client_id", "must not be empty (a persistent session needs a stable id)");
+  if (m->client_id.size() > 200) return s.Error("client_id", "must be at most 200 bytes");
+  if (m->reconnect_max_ms < m->reconnect_min_ms) return s.Error("reconnect_max_ms", "must be >= reconnect_min_ms");
+  if (!ssl) {
+    for (const char* k : {"ca_file", "cert_file", "key_file"}) {
+      if (s.Has(k)) return s.Error(k, "needs an ssl:// broker");
+    }
+  }
+  if (m->cert_file.empty() != m->key_file.empty()) {
+    return s.Error(m->cert_file.empty() ? "cert_file" : "key_file", "cert_file and key_file go together");
+  }
+  return s.CheckNoUnknownKeys();
+}
+
+Status ParseIngest(Section& s, IngestConfig* cfg) {
+  ET_RETURN_IF_ERROR(s.String("dead_letter_table", &cfg->dead_letter_table));
+  std::vector<Section> rules;
+  ET_RETURN_IF_ERROR(s.Tables("rules", &rules));
+  std::vector<ingest::Rule> compiled;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    Section& r = rules[i];
+    ingest::RuleConfig rc;
+    ET_RETURN_IF_ERROR(r.String("topic", &rc.topic));
+    ET_RETURN_IF_ERROR(r.String("table", &rc.table));
+    ET_RETURN_IF_ERROR(r.String("format", &rc.format));
+    ET_RETURN_IF_ERROR(r.String("partition_key", &rc.partition_key));
+    ET_RETURN_IF_ERROR(r.String("partition_from", &rc.partition_from));
+    ET_RETURN_IF_ERROR(r.String("sort_key", &rc.sort_key));
+    ET_RETURN_IF_ERROR(r.String("sort_from", &rc.sort_from));
+    ET_RETURN_IF_ERROR(r.String("time_format", &rc.time_format));
+    ET_RETURN_IF_ERROR(r.String("ttl", &rc.ttl));
+    ET_RETURN_IF_ERROR(r.String("ttl_attribute", &rc.ttl_attribute));
+    ET_RETURN_IF_ERROR(r.Attributes("attributes", &rc.attributes));
+    ET_RETURN_IF_ERROR(r.CheckNoUnknownKeys());
+    Result<ingest::Rule> c = ingest::CompileRule(rc, static_cast<int>(i));
+    if (!c.ok()) return c.status().WithPrefix(std::string(s.source()));
+    if (c->table == cfg->dead_letter_table) {
+      return Status::InvalidArgument(std::string(s.source()) + ": " + c->label +
+                                     ": table: is the dead-letter table");
+    }
+    compiled.push_back(std::move(c).value());
+    cfg->rules.push_back(std::move(rc));
+  }
+  Status agree = ingest::CheckRulesAgree(compiled);
+  if (!agree.ok()) return agree.WithPrefix(std::string(s.source()));
+  return s.CheckNoUnknownKeys();
+}
+
 }  // namespace
 
 std::string ListenAddress::ToString() const {
@@ -226,13 +351,19 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view source) 
   Section node(nullptr, "", config.source);
   Section storage(nullptr, "", config.source);
   Section api(nullptr, "", config.source);
+  Section mqtt(nullptr, "", config.source);
+  Section ingest_section(nullptr, "", config.source);
   ET_RETURN_IF_ERROR(top.Sub("node", &node));
   ET_RETURN_IF_ERROR(top.Sub("storage", &storage));
   ET_RETURN_IF_ERROR(top.Sub("api", &api));
+  ET_RETURN_IF_ERROR(top.Sub("mqtt", &mqtt));
+  ET_RETURN_IF_ERROR(top.Sub("ingest", &ingest_section));
   ET_RETURN_IF_ERROR(top.CheckNoUnknownKeys());
   ET_RETURN_IF_ERROR(ParseNode(node, &config.node));
   ET_RETURN_IF_ERROR(ParseStorage(storage, &config.storage));
   ET_RETURN_IF_ERROR(ParseApi(api, &config.api));
+  ET_RETURN_IF_ERROR(ParseMqtt(mqtt, &config.mqtt));
+  ET_RETURN_IF_ERROR(ParseIngest(ingest_section, &config.ingest));
   return config;
 }
 

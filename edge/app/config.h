@@ -13,6 +13,8 @@
 #include <vector>
 
 #include "edge/base/status.h"
+#include "edge/ingest/ingest.h"
+#include "edge/ingest/rules.h"
 
 namespace edgetable::app {
 
@@ -54,11 +56,22 @@ struct ApiConfig {
   std::string region = "local";
 };
 
+// [mqtt]: the broker ingest subscribes to (edge/ingest/ingest.h, MqttOptions).
+// [ingest]: dead_letter_table, and [[ingest.rules]] (edge/ingest/rules.h,
+// RuleConfig). Ingest runs when at least one rule is configured.
+struct IngestConfig {
+  std::vector<ingest::RuleConfig> rules;
+  std::string dead_letter_table = "edgetable_dead_letters";
+  bool enabled() const { return !rules.empty(); }
+};
+
 struct Config {
   std::string source = "(defaults)";  // where it came from, for messages
   NodeConfig node;
   StorageConfig storage;
   ApiConfig api;
+  ingest::MqttOptions mqtt;
+  IngestConfig ingest;
 };
 
 // Parses TOML text. `source` names the file in messages.

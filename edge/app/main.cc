@@ -8,6 +8,7 @@
 
 #include "edge/app/config.h"
 #include "edge/app/node.h"
+#include "edge/app/status.h"
 #include "edge/app/version.h"
 #include "edge/base/log.h"
 
@@ -45,10 +46,36 @@ int main(int argc, char** argv) {
 
   CLI::App* version = cli.add_subcommand("version", "Print the version and build details");
 
+  std::string status_config;
+  std::string status_address;
+  bool status_json = false;
+  CLI::App* status = cli.add_subcommand("status", "Show a running node's counters (asks GET /status)");
+  status->add_option("-c,--config", status_config, "The node's config file (to find api.listen)");
+  status->add_option("-a,--address", status_address, "HOST:PORT of the node's plain HTTP API (overrides the config)");
+  status->add_flag("--json", status_json, "Print the raw JSON");
+
   CLI11_PARSE(cli, argc, argv);
 
   if (version->parsed()) {
     std::printf("%s\n", edgetable::app::VersionString().c_str());
+    return 0;
+  }
+
+  if (status->parsed()) {
+    Config cfg;
+    if (!status_config.empty()) {
+      Result<Config> loaded = edgetable::app::LoadConfigFile(status_config);
+      if (!loaded.ok()) return Fail(kExitConfig, loaded.status());
+      cfg = std::move(loaded).value();
+    }
+    if (!status_address.empty()) {
+      Result<edgetable::app::ListenAddress> a = edgetable::app::ParseListenAddress(status_address);
+      if (!a.ok()) return Fail(kExitConfig, a.status().WithPrefix("--address"));
+      cfg.api.listen = *a;
+    }
+    Result<nlohmann::json> st = edgetable::app::FetchStatus(cfg.api.listen);
+    if (!st.ok()) return Fail(kExitFailure, st.status());
+    std::fputs(status_json ? (st->dump(2) + "\n").c_str() : edgetable::app::RenderStatus(*st).c_str(), stdout);
     return 0;
   }
 

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <map>
@@ -26,7 +27,7 @@ namespace {
 
 // Bumped with every change of the tables below; a database with a newer
 // version is refused (it was written by a newer EdgeTable).
-constexpr int64_t kSchemaVersion = 1;
+constexpr int64_t kSchemaVersion = 2;  // 2: items.seq (edge retention)
 
 // On-disk format. Integers are SQLite's (64-bit, the same on every
 // architecture); a replica id is stored as the int64 with its bit pattern.
@@ -62,6 +63,7 @@ CREATE TABLE IF NOT EXISTS items(
   expires_s INTEGER,
   deleted INTEGER NOT NULL,
   item BLOB,
+  seq INTEGER,
   PRIMARY KEY(table_id, pk, sk)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS changes(
@@ -79,7 +81,50 @@ CREATE TABLE IF NOT EXISTS changes(
   origin INTEGER NOT NULL,
   ttl_delete INTEGER NOT NULL
 );
+CREATE INDEX IF NOT EXISTS items_by_expiry ON items(expires_s) WHERE expires_s IS NOT NULL;
 )sql";
+
+// items.seq is the sequence of the row's last change record: the row's
+// changes are acknowledged by the upstream when seq <= upstream_acked_seq.
+// Rows of a version-1 database have it NULL: never acknowledged (kept by
+// retention unless the disk budget forces their eviction).
+// items_by_age orders live items by their version time for retention; it
+// exists only while retention is configured (it costs every write).
+constexpr char kAgeIndexSql[] =
+    "CREATE INDEX IF NOT EXISTS items_by_age ON items(hlc_ms) WHERE deleted=0";
+
+// DynamoDB never deletes (and EdgeTable never hides) items whose TTL value
+// is more than five years in the past: such a value was most likely not
+// meant as an expiry (e.g. milliseconds written where seconds were meant,
+// or a creation date).
+constexpr int64_t kTtlIgnoredAgeS = 5 * 365 * 86400 + 86400;  // five years, leap days included
+
+// Meta keys of the TTL recompute pass: 'ttl_rescan_<table_id>' = 1 while a
+// table's expiry column must be recomputed after its TTL attribute changed.
+constexpr std::string_view kRescanPrefix = "ttl_rescan_";
+
+// ceil(ms / 1000) for any sign, without overflow.
+int64_t CeilSeconds(int64_t ms) {
+  int64_t q = ms / 1000;
+  if (ms % 1000 > 0) ++q;
+  return q;
+}
+
+// The expiry window at wall-clock time now_ms: an item is expired when
+// floor_s <= expires_s < now_s (expires_s < now: the value is strictly
+// before the current time).
+struct ExpiryWindow {
+  int64_t now_s;
+  int64_t floor_s;
+  bool Expired(std::optional<int64_t> expires_s) const {
+    return expires_s && *expires_s < now_s && *expires_s >= floor_s;
+  }
+};
+
+ExpiryWindow WindowAt(int64_t now_ms) {
+  const int64_t now_s = CeilSeconds(now_ms);
+  return ExpiryWindow{now_s, now_s - kTtlIgnoredAgeS};
+}
 
 constexpr int64_t kSegmentHashSpace = int64_t{1} << 32;
 
@@ -267,7 +312,7 @@ class AsyncJob final : public Job {
 // A read connection with its prepared statements: the hot ones in fixed
 // slots, the rest (query and scan shapes) keyed by SQL text.
 struct Reader {
-  enum Slot { kGetItem, kTableByName, kSlots };
+  enum Slot { kGetItem, kGetLiveItem, kTableByName, kSlots };
   std::unique_ptr<sqlite::Db> db;
   std::array<std::unique_ptr<sqlite::Statement>, kSlots> fixed;
   std::map<std::string, std::unique_ptr<sqlite::Statement>, std::less<>> stmts;
@@ -290,19 +335,23 @@ struct Reader {
   }
 };
 
+// Not expired (see ExpiryWindow): ?6 is the window's now_s, ?7 its floor_s.
+constexpr char kVisibleSql[] = " AND (expires_s IS NULL OR expires_s >= ?6 OR expires_s < ?7)";
+
 constexpr char kTableByNameSql[] =
     "SELECT table_id, name, pk_name, pk_type, sk_name, sk_type, ttl_attribute, stream_view_type, "
     "created_ms, item_count, item_bytes FROM tables WHERE name=?1";
 
 struct Storage::Impl {
   Options opts;
+  Storage* owner = nullptr;  // for the maintenance thread
   uint64_t replica = 0;
   std::unique_ptr<clock::HybridClock> hlc;
 
   // ---- Writer thread only (and Open before it starts). ----
   std::unique_ptr<sqlite::Db> wdb;
   std::unique_ptr<sqlite::Statement> w_get_row, w_put_row, w_add_change, w_table_by_name,
-      w_set_meta, w_add_table_stats;
+      w_set_meta, w_add_table_stats, w_set_expiry, w_expired, w_evict;
   std::map<std::string, TableInfo, std::less<>> w_tables;  // cleared on any doubt
   int64_t next_seq = 1;
   int64_t job_bytes = 0;
@@ -310,6 +359,29 @@ struct Storage::Impl {
   // Per table: (item count delta, item bytes delta).
   std::map<int64_t, std::pair<int64_t, int64_t>> job_deltas, batch_deltas;
   int64_t hlc_lease_ms = 0;  // committed value of meta 'hlc_lease_ms'
+  // TTL recompute pass: table id -> the last key (pk, sk) recomputed. Lost
+  // (the pass restarts from the table's first key) on any failure.
+  std::map<int64_t, std::pair<std::string, std::string>> rescan_cursors;
+
+  // ---- Maintenance thread. ----
+  std::mutex mmu;
+  std::condition_variable mcv;
+  bool maintenance_stopping = false;  // GUARDED_BY(mmu)
+  std::thread maintenance;
+  std::atomic<int64_t> upstream_acked{0};
+  std::atomic<int64_t> trimmed_seq{0};
+  // Over the disk budget with BudgetPolicy::kBackpressure: writes get kBusy.
+  std::atomic<bool> budget_exceeded{false};
+
+  Status CheckBudget() {
+    if (!budget_exceeded.load(std::memory_order_relaxed)) return Status::Ok();
+    {
+      std::lock_guard<std::mutex> lock(smu);
+      ++stats.busy_rejections;
+    }
+    return Status::Busy("storage: disk budget of " + std::to_string(opts.disk_budget_bytes) +
+                        " bytes reached and nothing acknowledged to evict; retry later");
+  }
 
   // ---- Write queue. ----
   std::mutex qmu;
@@ -337,6 +409,14 @@ struct Storage::Impl {
 
   // ======================= Setup =======================
 
+  bool RetentionConfigured() const {
+    if (opts.retention_max_age_ms > 0 || opts.disk_budget_bytes > 0) return true;
+    for (const auto& [name, age] : opts.retention_max_age_ms_by_table) {
+      if (age > 0) return true;
+    }
+    return false;
+  }
+
   Status ApplyPragmas(sqlite::Db* db, int64_t cache_bytes) {
     ET_RETURN_IF_ERROR(db->Exec("PRAGMA busy_timeout=5000"));
     ET_RETURN_IF_ERROR(
@@ -347,6 +427,24 @@ struct Storage::Impl {
   Status OpenWriter() {
     ET_ASSIGN_OR_RETURN(wdb, sqlite::Db::Open(opts.path, sqlite::Db::Mode::kReadWriteCreate));
     ET_RETURN_IF_ERROR(ApplyPragmas(wdb.get(), opts.writer_cache_bytes));
+    // Evicted space goes back to the file system (PRAGMA incremental_vacuum
+    // after each eviction batch). auto_vacuum can only be switched on before
+    // the first table exists, or by a VACUUM, which rewrites the file: an
+    // older database is converted when retention is configured.
+    {
+      ET_ASSIGN_OR_RETURN(int64_t auto_vacuum, wdb->QueryInt("PRAGMA auto_vacuum"));
+      if (auto_vacuum != 2) {
+        ET_ASSIGN_OR_RETURN(int64_t objects, wdb->QueryInt("SELECT count(*) FROM sqlite_master"));
+        ET_RETURN_IF_ERROR(wdb->Exec("PRAGMA auto_vacuum=INCREMENTAL"));
+        if (objects > 0 && RetentionConfigured()) {
+          ET_LOG_INFO("storage: converting {} to incremental auto-vacuum (VACUUM; may take a while)", opts.path);
+          ET_RETURN_IF_ERROR(wdb->Exec("VACUUM"));
+        } else if (objects > 0) {
+          ET_LOG_INFO("storage: {} has no incremental auto-vacuum; it is converted once retention is "
+                      "configured", opts.path);
+        }
+      }
+    }
     ET_ASSIGN_OR_RETURN(std::string mode, wdb->QueryText("PRAGMA journal_mode=WAL"));
     if (mode != "wal") return Status::IOError("storage: cannot enable WAL mode (got " + mode + ")");
     ET_RETURN_IF_ERROR(wdb->Exec(opts.durability == Durability::kFull ? "PRAGMA synchronous=FULL"
@@ -361,6 +459,13 @@ struct Storage::Impl {
     {
       ET_ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::BeginImmediate(wdb.get()));
       ET_RETURN_IF_ERROR(wdb->Exec(kSchemaSql));
+      {
+        // Version 1 -> 2: items.seq.
+        ET_ASSIGN_OR_RETURN(int64_t has_seq,
+                            wdb->QueryInt("SELECT count(*) FROM pragma_table_info('items') WHERE name='seq'"));
+        if (has_seq == 0) ET_RETURN_IF_ERROR(wdb->Exec("ALTER TABLE items ADD COLUMN seq INTEGER"));
+      }
+      if (RetentionConfigured()) ET_RETURN_IF_ERROR(wdb->Exec(kAgeIndexSql));
       ET_ASSIGN_OR_RETURN(auto get_meta, wdb->Prepare("SELECT value FROM meta WHERE key=?1", false));
       auto read_meta = [&](const char* key) -> Result<std::optional<int64_t>> {
         get_meta->Reset();
@@ -383,7 +488,7 @@ struct Storage::Impl {
       };
 
       ET_ASSIGN_OR_RETURN(auto version, read_meta("schema_version"));
-      if (!version) {
+      if (!version || *version < kSchemaVersion) {
         ET_RETURN_IF_ERROR(write_meta("schema_version", kSchemaVersion));
       } else if (*version > kSchemaVersion) {
         return Status::InvalidArgument("storage: " + opts.path + " has schema version " +
@@ -420,6 +525,10 @@ struct Storage::Impl {
       ET_ASSIGN_OR_RETURN(int64_t max_seq, wdb->QueryInt("SELECT coalesce(max(seq), 0) FROM changes"));
       next_seq = std::max<int64_t>(meta_seq.value_or(0), max_seq) + 1;
       last_seq.store(next_seq - 1);
+      ET_ASSIGN_OR_RETURN(auto acked, read_meta("upstream_acked_seq"));
+      upstream_acked.store(acked.value_or(0));
+      ET_ASSIGN_OR_RETURN(auto trimmed, read_meta("trimmed_seq"));
+      trimmed_seq.store(trimmed.value_or(0));
       get_meta.reset();
       put_meta.reset();
       ET_RETURN_IF_ERROR(txn->Commit());
@@ -429,8 +538,8 @@ struct Storage::Impl {
                                                 "WHERE table_id=?1 AND pk=?2 AND sk=?3"));
     ET_ASSIGN_OR_RETURN(w_put_row,
                         wdb->Prepare("INSERT OR REPLACE INTO items(table_id, pk, sk, seg, hlc_ms, counter, "
-                                     "replica, expires_s, deleted, item) "
-                                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)"));
+                                     "replica, expires_s, deleted, item, seq) "
+                                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
     ET_ASSIGN_OR_RETURN(w_add_change,
                         wdb->Prepare("INSERT INTO changes(seq, txn_id, table_id, pk, sk, op, old_image, "
                                      "new_image, hlc_ms, counter, replica, origin, ttl_delete) "
@@ -532,6 +641,8 @@ struct Storage::Impl {
     if (expires_s) ET_RETURN_IF_ERROR(s->BindInt64(8, *expires_s));
     ET_RETURN_IF_ERROR(s->BindInt64(9, bytes == nullptr ? 1 : 0));
     if (bytes != nullptr) ET_RETURN_IF_ERROR(s->BindBlobRef(10, *bytes));
+    // Every WriteRow is followed by the AppendChange that takes next_seq.
+    ET_RETURN_IF_ERROR(s->BindInt64(11, next_seq));
     return s->Run();
   }
 
@@ -681,9 +792,329 @@ struct Storage::Impl {
     return Status::Ok();
   }
 
+  // ======================= Maintenance (writer thread, inside a job) =======================
+
+  // One batch of the TTL recompute pass of one table (see "TTL" in
+  // storage.h): at most `n` items. Sets *more when the table has more.
+  Status RecomputeExpiryStep(int n, int64_t* recomputed, bool* more) {
+    ET_ASSIGN_OR_RETURN(auto find, wdb->Prepare(
+        "SELECT m.key, t.name FROM meta m LEFT JOIN tables t "
+        "ON t.table_id = CAST(substr(m.key, 12) AS INTEGER) "
+        "WHERE m.key >= 'ttl_rescan_' AND m.key < 'ttl_rescan`' LIMIT 1", false));
+    ET_ASSIGN_OR_RETURN(bool row, find->Step());
+    if (!row) return Status::Ok();
+    const std::string meta_key(find->ColumnText(0));
+    const bool table_gone = find->ColumnIsNull(1);
+    const std::string name(find->ColumnText(1));
+    find->Reset();
+    const int64_t table_id = std::stoll(meta_key.substr(kRescanPrefix.size()));
+    auto done = [&]() -> Status {
+      rescan_cursors.erase(table_id);
+      ET_ASSIGN_OR_RETURN(auto del, wdb->Prepare("DELETE FROM meta WHERE key=?1", false));
+      ET_RETURN_IF_ERROR(del->BindText(1, meta_key));
+      return del->Run();
+    };
+    if (table_gone) return done();
+    ET_ASSIGN_OR_RETURN(const TableInfo* tp, WriterTable(name));
+    const TableInfo t = *tp;
+    auto& cursor = rescan_cursors[table_id];
+    ET_ASSIGN_OR_RETURN(auto sel, wdb->Prepare(
+        "SELECT pk, sk, item, expires_s FROM items WHERE table_id=?1 AND deleted=0 "
+        "AND (pk, sk) > (?2, ?3) ORDER BY pk, sk LIMIT ?4", false));
+    ET_RETURN_IF_ERROR(sel->BindInt64(1, table_id));
+    ET_RETURN_IF_ERROR(sel->BindBlob(2, cursor.first));
+    ET_RETURN_IF_ERROR(sel->BindBlob(3, cursor.second));
+    ET_RETURN_IF_ERROR(sel->BindInt64(4, n));
+    struct Fix {
+      std::string pk, sk;
+      std::optional<int64_t> expires_s;
+    };
+    std::vector<Fix> fixes;
+    int seen = 0;
+    for (;;) {
+      ET_ASSIGN_OR_RETURN(bool r, sel->Step());
+      if (!r) break;
+      ++seen;
+      cursor = {std::string(sel->ColumnBlob(0)), std::string(sel->ColumnBlob(1))};
+      ET_ASSIGN_OR_RETURN(item::Item it, wire::DecodeItem(sel->ColumnBlob(2)));
+      std::optional<int64_t> stored;
+      if (!sel->ColumnIsNull(3)) stored = sel->ColumnInt64(3);
+      std::optional<int64_t> want = ExpiryOf(t.settings, it);
+      if (want != stored) fixes.push_back(Fix{cursor.first, cursor.second, want});
+    }
+    sel->Reset();
+    for (const Fix& f : fixes) ET_RETURN_IF_ERROR(SetExpiry(table_id, f.pk, f.sk, f.expires_s));
+    *recomputed += static_cast<int64_t>(fixes.size());
+    if (seen < n) return done();
+    *more = true;
+    return Status::Ok();
+  }
+
+  Status SetExpiry(int64_t table_id, std::string_view pk, std::string_view sk,
+                   std::optional<int64_t> expires_s) {
+    if (w_set_expiry == nullptr) {
+      ET_ASSIGN_OR_RETURN(w_set_expiry, wdb->Prepare(
+          "UPDATE items SET expires_s=?4 WHERE table_id=?1 AND pk=?2 AND sk=?3"));
+    }
+    sqlite::ScopedReset reset(w_set_expiry.get());
+    ET_RETURN_IF_ERROR(w_set_expiry->BindInt64(1, table_id));
+    ET_RETURN_IF_ERROR(w_set_expiry->BindBlobRef(2, pk));
+    ET_RETURN_IF_ERROR(w_set_expiry->BindBlobRef(3, sk));
+    if (expires_s) ET_RETURN_IF_ERROR(w_set_expiry->BindInt64(4, *expires_s));
+    return w_set_expiry->Run();
+  }
+
+  // One sweep batch: deletes at most `n` expired items, each a kRemove
+  // with ttl_delete set and its own txn_id. Every candidate is re-checked
+  // against its table's current TTL attribute; a stale expiry column (a
+  // recompute pass not yet there) is corrected instead.
+  Status SweepStep(int n, int64_t* deleted, bool* more) {
+    const ExpiryWindow w = WindowAt(opts.clock->NowMs());
+    if (w_expired == nullptr) {
+      ET_ASSIGN_OR_RETURN(w_expired, wdb->Prepare(
+          "SELECT t.name, i.pk, i.sk FROM items i JOIN tables t ON t.table_id = i.table_id "
+          "WHERE i.expires_s IS NOT NULL AND i.expires_s < ?1 AND i.expires_s >= ?2 "
+          "ORDER BY i.expires_s LIMIT ?3"));
+    }
+    struct Candidate {
+      std::string table;
+      item::EncodedKey key;
+    };
+    std::vector<Candidate> found;
+    {
+      sqlite::ScopedReset reset(w_expired.get());
+      ET_RETURN_IF_ERROR(w_expired->BindInt64(1, w.now_s));
+      ET_RETURN_IF_ERROR(w_expired->BindInt64(2, w.floor_s));
+      ET_RETURN_IF_ERROR(w_expired->BindInt64(3, n));
+      for (;;) {
+        ET_ASSIGN_OR_RETURN(bool r, w_expired->Step());
+        if (!r) break;
+        Candidate c;
+        c.table = std::string(w_expired->ColumnText(0));
+        c.key.partition = std::string(w_expired->ColumnBlob(1));
+        c.key.sort = std::string(w_expired->ColumnBlob(2));
+        found.push_back(std::move(c));
+      }
+    }
+    for (const Candidate& c : found) {
+      ET_ASSIGN_OR_RETURN(const TableInfo* tp, WriterTable(c.table));
+      const TableInfo t = *tp;
+      std::optional<int64_t> current_expiry;
+      MutateFn fn = [&](const item::Item* cur) -> Result<Decision> {
+        if (cur == nullptr) return Decision::Keep();
+        current_expiry = ExpiryOf(t.settings, *cur);
+        return w.Expired(current_expiry) ? Decision::Delete() : Decision::Keep();
+      };
+      int64_t txn_id = 0;  // each TTL delete is its own transaction in the log
+      WriteOutcome out;
+      ET_RETURN_IF_ERROR(ExecuteLocal(t, c.key, fn, /*ttl_delete=*/true, &txn_id, &out));
+      if (out.changed) {
+        ++*deleted;
+      } else {
+        ET_RETURN_IF_ERROR(SetExpiry(t.id, c.key.partition, c.key.sort, current_expiry));
+      }
+    }
+    if (static_cast<int>(found.size()) >= n) *more = true;
+    return Status::Ok();
+  }
+
+  // One trim batch of the change log (see "Change log retention"): the
+  // records after `from` with seq <= ack and version time < cutoff_ms, a
+  // prefix in seq order. Returns the new trimmed sequence in *trimmed_to.
+  Status TrimStep(int n, int64_t from, int64_t ack, int64_t cutoff_ms, int64_t* trimmed,
+                  int64_t* trimmed_to, bool* more) {
+    *trimmed_to = from;
+    ET_ASSIGN_OR_RETURN(auto sel, wdb->Prepare(
+        "SELECT seq, hlc_ms FROM changes WHERE seq > ?1 ORDER BY seq LIMIT ?2", false));
+    ET_RETURN_IF_ERROR(sel->BindInt64(1, from));
+    ET_RETURN_IF_ERROR(sel->BindInt64(2, n));
+    int seen = 0;
+    bool stopped = false;
+    int64_t bound = from;
+    for (;;) {
+      ET_ASSIGN_OR_RETURN(bool r, sel->Step());
+      if (!r) break;
+      ++seen;
+      const int64_t seq = sel->ColumnInt64(0);
+      if (seq > ack || sel->ColumnInt64(1) >= cutoff_ms) {
+        stopped = true;
+        break;
+      }
+      bound = seq;
+    }
+    sel->Reset();
+    if (bound == from) return Status::Ok();
+    // Invariant (3): the next sequence must survive the log's last record.
+    ET_RETURN_IF_ERROR(SetMeta("last_seq", next_seq - 1));
+    ET_ASSIGN_OR_RETURN(auto del, wdb->Prepare("DELETE FROM changes WHERE seq > ?1 AND seq <= ?2", false));
+    ET_RETURN_IF_ERROR(del->BindInt64(1, from));
+    ET_RETURN_IF_ERROR(del->BindInt64(2, bound));
+    ET_RETURN_IF_ERROR(del->Run());
+    *trimmed += wdb->Changes();
+    ET_RETURN_IF_ERROR(SetMeta("trimmed_seq", bound));
+    *trimmed_to = bound;
+    if (!stopped && seen >= n) *more = true;
+    return Status::Ok();
+  }
+
+  // One eviction batch (see "Edge retention" in storage.h): by age, then by
+  // the disk budget. Counts into *evicted / *forced; sets *more when a bound
+  // was reached with work left.
+  // *trimmed_to: in, the trimmed sequence so far (this job included); out,
+  // after any trim of this step.
+  Status RetentionStep(int n, int64_t* evicted, int64_t* forced, int64_t* trimmed, int64_t* forced_trimmed,
+                       int64_t* trimmed_to, int64_t* db_bytes, bool* more) {
+    const int64_t acked = opts.no_upstream ? INT64_MAX : upstream_acked.load();
+    struct Victim {
+      int64_t table_id;
+      std::string pk, sk;
+      int64_t bytes;
+    };
+    auto evict = [&](std::vector<Victim>& victims) -> Status {
+      if (w_evict == nullptr) {
+        ET_ASSIGN_OR_RETURN(w_evict, wdb->Prepare("DELETE FROM items WHERE table_id=?1 AND pk=?2 AND sk=?3"));
+      }
+      for (const Victim& v : victims) {
+        sqlite::ScopedReset reset(w_evict.get());
+        ET_RETURN_IF_ERROR(w_evict->BindInt64(1, v.table_id));
+        ET_RETURN_IF_ERROR(w_evict->BindBlobRef(2, v.pk));
+        ET_RETURN_IF_ERROR(w_evict->BindBlobRef(3, v.sk));
+        ET_RETURN_IF_ERROR(w_evict->Run());
+        AddDelta(v.table_id, -1, -v.bytes);
+      }
+      return Status::Ok();
+    };
+    // Oldest live items first; `where` narrows them, ?1 .. bound by `bind`.
+    auto select = [&](const std::string& where, const std::function<Status(sqlite::Statement*)>& bind,
+                      std::vector<Victim>* out) -> Status {
+      ET_ASSIGN_OR_RETURN(auto sel, wdb->Prepare(
+          // The index exists whenever a retention rule does (RetentionConfigured).
+          "SELECT table_id, pk, sk, length(item) FROM items INDEXED BY items_by_age WHERE deleted=0 AND " + where +
+          " ORDER BY hlc_ms LIMIT " + std::to_string(n), false));
+      ET_RETURN_IF_ERROR(bind(sel.get()));
+      for (;;) {
+        ET_ASSIGN_OR_RETURN(bool r, sel->Step());
+        if (!r) break;
+        out->push_back(Victim{sel->ColumnInt64(0), std::string(sel->ColumnBlob(1)),
+                              std::string(sel->ColumnBlob(2)), sel->ColumnInt64(3)});
+      }
+      return Status::Ok();
+    };
+
+    // Age, per table.
+    ET_ASSIGN_OR_RETURN(auto tables, wdb->Prepare("SELECT table_id, name FROM tables", false));
+    std::vector<std::pair<int64_t, int64_t>> ages;  // table id, max age
+    for (;;) {
+      ET_ASSIGN_OR_RETURN(bool r, tables->Step());
+      if (!r) break;
+      int64_t age = opts.retention_max_age_ms;
+      auto it = opts.retention_max_age_ms_by_table.find(tables->ColumnText(1));
+      if (it != opts.retention_max_age_ms_by_table.end()) age = it->second;
+      if (age > 0) ages.emplace_back(tables->ColumnInt64(0), age);
+    }
+    tables.reset();
+    const int64_t now_ms = opts.clock->NowMs();
+    for (const auto& [table_id, age] : ages) {
+      std::vector<Victim> victims;
+      const int64_t id = table_id;
+      const int64_t cutoff = now_ms - age;
+      auto bind = [&](sqlite::Statement* s) -> Status {
+        ET_RETURN_IF_ERROR(s->BindInt64(1, id));
+        ET_RETURN_IF_ERROR(s->BindInt64(2, cutoff));
+        return s->BindInt64(3, acked);
+      };
+      ET_RETURN_IF_ERROR(select("table_id=?1 AND hlc_ms < ?2 AND seq <= ?3", bind, &victims));
+      ET_RETURN_IF_ERROR(evict(victims));
+      *evicted += static_cast<int64_t>(victims.size());
+      if (static_cast<int>(victims.size()) >= n) *more = true;
+    }
+
+    // The disk budget. What goes, in order, while over it: acknowledged
+    // change records (the stream horizon gives way), acknowledged items,
+    // then with kEvict the oldest unacknowledged records and items (forced,
+    // counted, logged).
+    auto measure = [&]() -> Status {
+      ET_ASSIGN_OR_RETURN(int64_t page_size, wdb->QueryInt("PRAGMA page_size"));
+      ET_ASSIGN_OR_RETURN(int64_t pages, wdb->QueryInt("PRAGMA page_count"));
+      ET_ASSIGN_OR_RETURN(int64_t free_pages, wdb->QueryInt("PRAGMA freelist_count"));
+      *db_bytes = (pages - free_pages) * page_size;
+      return Status::Ok();
+    };
+    ET_RETURN_IF_ERROR(measure());
+    bool over = opts.disk_budget_bytes > 0 && *db_bytes > opts.disk_budget_bytes;
+    if (over) {
+      bool unused = false;
+      int64_t n_trimmed = 0;
+      ET_RETURN_IF_ERROR(TrimStep(n, *trimmed_to, acked, INT64_MAX, &n_trimmed, trimmed_to, &unused));
+      *trimmed += n_trimmed;
+      std::vector<Victim> victims;
+      auto bind_acked = [&](sqlite::Statement* s) { return s->BindInt64(1, acked); };
+      if (n_trimmed == 0) {
+        ET_RETURN_IF_ERROR(select("seq <= ?1", bind_acked, &victims));
+        ET_RETURN_IF_ERROR(evict(victims));
+        *evicted += static_cast<int64_t>(victims.size());
+      }
+      if (n_trimmed == 0 && victims.empty() && opts.budget_policy == BudgetPolicy::kEvict) {
+        ET_RETURN_IF_ERROR(TrimStep(n, *trimmed_to, INT64_MAX, INT64_MAX, &n_trimmed, trimmed_to, &unused));
+        *forced_trimmed += n_trimmed;
+        ET_RETURN_IF_ERROR(select("(seq IS NULL OR seq > ?1)", bind_acked, &victims));
+        ET_RETURN_IF_ERROR(evict(victims));
+        *forced += static_cast<int64_t>(victims.size());
+        if (n_trimmed > 0 || !victims.empty()) {
+          ET_LOG_WARN("storage: disk budget of {} bytes reached ({} bytes in use) with nothing "
+                      "acknowledged: dropped {} unacknowledged change records and {} items, which the "
+                      "upstream never received", opts.disk_budget_bytes, *db_bytes, n_trimmed, victims.size());
+        }
+      }
+      const bool progress = n_trimmed > 0 || !victims.empty();
+      if (progress) {
+        *more = true;
+        ET_RETURN_IF_ERROR(measure());
+      }
+      over = *db_bytes > opts.disk_budget_bytes && !progress;
+    }
+    budget_exceeded.store(over && opts.budget_policy == BudgetPolicy::kBackpressure);
+    if (*evicted > 0 || *forced > 0 || *trimmed > 0 || *forced_trimmed > 0) {
+      // Return the freed pages to the file system (auto_vacuum=INCREMENTAL).
+      ET_RETURN_IF_ERROR(wdb->Exec("PRAGMA incremental_vacuum"));
+    }
+    return Status::Ok();
+  }
+
+  void MaintenanceLoop() {
+#ifdef __linux__
+    pthread_setname_np(pthread_self(), "et-maint");
+#endif
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(mmu);
+        mcv.wait_for(lock, std::chrono::milliseconds(opts.ttl_sweep_interval_ms),
+                     [&] { return maintenance_stopping; });
+        if (maintenance_stopping) return;
+      }
+      // Batches follow each other while there is work, each queued behind
+      // the writes already waiting; a bounded number per round, so that a
+      // huge backlog cannot keep this thread from seeing a stop.
+      for (int round = 0; round < 1000; ++round) {
+        {
+          std::lock_guard<std::mutex> lock(mmu);
+          if (maintenance_stopping) return;
+        }
+        auto r = owner->RunMaintenanceOnce();
+        if (!r.ok()) {
+          if (r.status().code() != Status::Code::kBusy && r.status().code() != Status::Code::kUnavailable) {
+            ET_LOG_WARN("storage: maintenance failed: {}", r.status().ToString());
+          }
+          break;
+        }
+        if (!r->more) break;
+      }
+    }
+  }
+
   // ======================= Writer loop =======================
 
-  Status SetMeta(const char* key, int64_t v) {
+  Status SetMeta(std::string_view key, int64_t v) {
     sqlite::ScopedReset reset(w_set_meta.get());
     ET_RETURN_IF_ERROR(w_set_meta->BindText(1, key));
     ET_RETURN_IF_ERROR(w_set_meta->BindInt64(2, v));
@@ -725,6 +1156,7 @@ struct Storage::Impl {
       next_seq = seq_before;
       job_deltas.clear();
       w_tables.clear();
+      rescan_cursors.clear();
       return s;
     }
     for (const auto& [id, d] : job_deltas) {
@@ -799,6 +1231,7 @@ struct Storage::Impl {
         ET_LOG_ERROR("storage: commit of {} writes failed: {}", batch.size(), commit_status.ToString());
         next_seq = seq_at_begin;
         w_tables.clear();
+        rescan_cursors.clear();
         for (auto& [job, s] : batch) {
           if (s.ok()) s = commit_status;
         }
@@ -835,18 +1268,24 @@ struct Storage::Impl {
 
   // Queues a job. Returns kBusy (the job is not queued) when the queue is
   // full, kUnavailable when closing.
-  Status Enqueue(Job* job) {
+  // front: a maintenance job, bounded by its batch size, goes ahead of the
+  // queued writes and is never refused for a full queue; otherwise a sweep
+  // would get one turn per pass through a full queue and fall behind a
+  // steady ingest whose items expire as fast as they arrive.
+  Status Enqueue(Job* job, bool front = false) {
     bool wake = false;
     {
       std::lock_guard<std::mutex> lock(qmu);
       if (stopping) return Status::Unavailable("storage: closing");
-      if (static_cast<int>(queue.size()) >= opts.write_queue_depth_max) {
+      if (front) {
+        queue.push_front(job);
+      } else if (static_cast<int>(queue.size()) >= opts.write_queue_depth_max) {
         std::lock_guard<std::mutex> slock(smu);
         ++stats.busy_rejections;
         return Status::Busy("storage: write queue full (" + std::to_string(queue.size()) +
                             " writes waiting); retry later");
       }
-      queue.push_back(job);
+      if (!front) queue.push_back(job);
       // A busy writer looks at the queue again before it commits: waking it
       // would only cost a futex call.
       wake = writer_waiting;
@@ -855,10 +1294,10 @@ struct Storage::Impl {
     return Status::Ok();
   }
 
-  Status Submit(std::function<Status()> run) {
+  Status Submit(std::function<Status()> run, bool front = false) {
     WaitedJob job;
     job.run = std::move(run);
-    ET_RETURN_IF_ERROR(Enqueue(&job));
+    ET_RETURN_IF_ERROR(Enqueue(&job, front));
     return job.Wait();
   }
 
@@ -936,6 +1375,19 @@ struct Storage::Impl {
     return shared;
   }
 
+  static Result<std::vector<ChangeRecord>> ReadChangeRows(sqlite::Statement* s);
+
+  bool HidesExpired(const TableInfo& t) const {
+    return opts.hide_expired_on_read && !t.settings.ttl_attribute.empty();
+  }
+
+  // Binds the expiry window of now to parameters first and first + 1.
+  Status BindWindow(sqlite::Statement* s, int first) const {
+    const ExpiryWindow w = WindowAt(opts.clock->NowMs());
+    ET_RETURN_IF_ERROR(s->BindInt64(first, w.now_s));
+    return s->BindInt64(first + 1, w.floor_s);
+  }
+
   Result<Page> RunPage(sqlite::Statement* s, const TableInfo& t, int limit, int64_t bytes_max,
                        int item_col) {
     sqlite::ScopedReset reset(s);
@@ -965,6 +1417,13 @@ Storage::Storage(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 
 Storage::~Storage() {
   {
+    // The maintenance thread submits writer jobs: it stops first.
+    std::lock_guard<std::mutex> lock(impl_->mmu);
+    impl_->maintenance_stopping = true;
+  }
+  impl_->mcv.notify_all();
+  if (impl_->maintenance.joinable()) impl_->maintenance.join();
+  {
     std::lock_guard<std::mutex> lock(impl_->qmu);
     impl_->stopping = true;  // the writer completes what is queued, then exits
   }
@@ -977,7 +1436,10 @@ Result<std::unique_ptr<Storage>> Storage::Open(const Options& options) {
   if (options.clock == nullptr) return Status::InvalidArgument("storage: no clock");
   if (options.reader_connections_max < 1 || options.write_queue_depth_max < 1 ||
       options.group_commit_writes_max < limits::kTransactItemsMax ||
-      options.group_commit_bytes_max < 2 * limits::kItemBytesMax || options.wal_autocheckpoint_pages < 1) {
+      options.group_commit_bytes_max < 2 * limits::kItemBytesMax || options.wal_autocheckpoint_pages < 1 ||
+      options.ttl_sweep_interval_ms < 0 || options.ttl_sweep_batch_items < 1 ||
+      options.stream_retention_ms < 0 || options.change_log_trim_batch < 1 ||
+      options.retention_max_age_ms < 0 || options.disk_budget_bytes < 0 || options.retention_batch_items < 1) {
     return Status::InvalidArgument("storage: an option is out of range");
   }
   auto impl = std::make_unique<Impl>();
@@ -985,7 +1447,12 @@ Result<std::unique_ptr<Storage>> Storage::Open(const Options& options) {
   ET_RETURN_IF_ERROR(impl->OpenWriter().WithPrefix("storage: open " + options.path));
   Impl* raw = impl.get();
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
-  return std::unique_ptr<Storage>(new Storage(std::move(impl)));
+  std::unique_ptr<Storage> storage(new Storage(std::move(impl)));
+  raw->owner = storage.get();
+  if (options.ttl_sweep_interval_ms > 0) {
+    raw->maintenance = std::thread([raw] { raw->MaintenanceLoop(); });
+  }
+  return storage;
 }
 
 uint64_t Storage::replica_id() const { return impl_->replica; }
@@ -1053,6 +1520,11 @@ Result<TableInfo> Storage::UpdateTableSettings(const std::string& name, const Ta
   auto job = [&]() -> Status {
     ET_ASSIGN_OR_RETURN(const TableInfo* t, d->WriterTable(name));
     info = *t;
+    if (settings.ttl_attribute != info.settings.ttl_attribute) {
+      // The stored expiry follows the old attribute: recompute it in batches.
+      ET_RETURN_IF_ERROR(d->SetMeta(std::string(kRescanPrefix) + std::to_string(info.id), 1));
+      d->rescan_cursors.erase(info.id);
+    }
     ET_ASSIGN_OR_RETURN(auto upd, d->wdb->Prepare(
         "UPDATE tables SET ttl_attribute=?2, stream_view_type=?3 WHERE table_id=?1", false));
     ET_RETURN_IF_ERROR(upd->BindInt64(1, info.id));
@@ -1106,15 +1578,17 @@ Result<TableList> Storage::ListTables(const std::optional<std::string>& exclusiv
 Result<WriteOutcome> Storage::Apply(Write write) {
   WriteOutcome out;
   Impl* d = impl_.get();
+  ET_RETURN_IF_ERROR(d->CheckBudget());
   auto job = [&]() -> Status { return d->ExecuteWrite(write, &out); };
   ET_RETURN_IF_ERROR(d->Submit(job));
   return out;
 }
 
 Status Storage::ApplyAsync(Write write, WriteCallback done) {
+  Impl* d = impl_.get();
+  ET_RETURN_IF_ERROR(d->CheckBudget());
   auto job = std::make_unique<AsyncJob>(std::move(done));
   AsyncJob* raw = job.get();
-  Impl* d = impl_.get();
   raw->write = std::move(write);
   raw->run = [d, raw]() -> Status { return d->ExecuteWrite(raw->write, &raw->outcome); };
   ET_RETURN_IF_ERROR(d->Enqueue(raw));
@@ -1130,6 +1604,10 @@ TransactOutcome Storage::Transact(std::vector<Write> writes) {
     return result;
   }
   Impl* d = impl_.get();
+  if (Status b = d->CheckBudget(); !b.ok()) {
+    result.status = b;
+    return result;
+  }
   std::vector<Status> reasons(writes.size());
   std::vector<WriteOutcome> outcomes(writes.size());
   bool cancelled = false;
@@ -1186,6 +1664,7 @@ TransactOutcome Storage::Transact(std::vector<Write> writes) {
 Result<WriteOutcome> Storage::Put(const std::string& table, item::Item it) {
   WriteOutcome out;
   Impl* d = impl_.get();
+  ET_RETURN_IF_ERROR(d->CheckBudget());
   auto job = [&]() -> Status {
     ET_ASSIGN_OR_RETURN(const TableInfo* t, d->WriterTable(table));
     ET_ASSIGN_OR_RETURN(item::EncodedKey k, item::ExtractKey(it, t->key_schema));
@@ -1226,13 +1705,19 @@ Result<std::optional<StoredItem>> Storage::GetStored(const std::string& table, c
   ET_ASSIGN_OR_RETURN(auto r, impl_->AcquireReader());
   ET_ASSIGN_OR_RETURN(auto t, impl_->ReaderTable(r.get(), table));
   ET_ASSIGN_OR_RETURN(item::EncodedKey k, item::ExtractKey(key, t->key_schema, true));
+  const bool hide = impl_->HidesExpired(*t);
   ET_ASSIGN_OR_RETURN(sqlite::Statement * s,
-                      r->Fixed(Reader::kGetItem, "SELECT item, hlc_ms, counter, replica FROM items "
-                                                 "WHERE table_id=?1 AND pk=?2 AND sk=?3 AND deleted=0"));
+                      hide ? r->Fixed(Reader::kGetLiveItem,
+                                      "SELECT item, hlc_ms, counter, replica FROM items "
+                                      "WHERE table_id=?1 AND pk=?2 AND sk=?3 AND deleted=0 AND "
+                                      "(expires_s IS NULL OR expires_s >= ?4 OR expires_s < ?5)")
+                           : r->Fixed(Reader::kGetItem, "SELECT item, hlc_ms, counter, replica FROM items "
+                                                        "WHERE table_id=?1 AND pk=?2 AND sk=?3 AND deleted=0"));
   sqlite::ScopedReset reset(s);
   ET_RETURN_IF_ERROR(s->BindInt64(1, t->id));
   ET_RETURN_IF_ERROR(s->BindBlobRef(2, k.partition));
   ET_RETURN_IF_ERROR(s->BindBlobRef(3, k.sort));
+  if (hide) ET_RETURN_IF_ERROR(impl_->BindWindow(s, 4));
   ET_ASSIGN_OR_RETURN(bool row, s->Step());
   if (!row) return std::optional<StoredItem>();
   StoredItem out;
@@ -1318,6 +1803,8 @@ Result<Page> Storage::Query(const QueryRequest& req) {
     start_sk = std::move(start.sort);
     sql += req.forward ? " AND sk > ?5" : " AND sk < ?5";
   }
+  const bool hide = impl_->HidesExpired(*t);
+  if (hide) sql += kVisibleSql;
   sql += req.forward ? " ORDER BY sk ASC" : " ORDER BY sk DESC";
 
   ET_ASSIGN_OR_RETURN(sqlite::Statement * s, r->Get(sql));
@@ -1327,6 +1814,7 @@ Result<Page> Storage::Query(const QueryRequest& req) {
   if (req.sort.op != SortOp::kNone) ET_RETURN_IF_ERROR(s->BindBlobRef(3, a));
   if (bind_b) ET_RETURN_IF_ERROR(s->BindBlobRef(4, b));
   if (req.exclusive_start_key) ET_RETURN_IF_ERROR(s->BindBlobRef(5, start_sk));
+  if (hide) ET_RETURN_IF_ERROR(impl_->BindWindow(s, 6));
   return impl_->RunPage(s, *t, req.limit, req.bytes_max, 0);
 }
 
@@ -1347,6 +1835,8 @@ Result<Page> Storage::Scan(const ScanRequest& req) {
     ET_ASSIGN_OR_RETURN(start, item::ExtractKey(*req.exclusive_start_key, t->key_schema, true));
     sql += " AND (pk, sk) > (?4, ?5)";
   }
+  const bool hide = impl_->HidesExpired(*t);
+  if (hide) sql += kVisibleSql;
   sql += " ORDER BY pk, sk";
   ET_ASSIGN_OR_RETURN(sqlite::Statement * s, r->Get(sql));
   sqlite::ScopedReset reset(s);  // also on an early return: bindings point at locals
@@ -1361,6 +1851,7 @@ Result<Page> Storage::Scan(const ScanRequest& req) {
     ET_RETURN_IF_ERROR(s->BindBlobRef(4, start.partition));
     ET_RETURN_IF_ERROR(s->BindBlobRef(5, start.sort));
   }
+  if (hide) ET_RETURN_IF_ERROR(impl_->BindWindow(s, 6));
   return impl_->RunPage(s, *t, req.limit, req.bytes_max, 0);
 }
 
@@ -1375,6 +1866,27 @@ Result<std::vector<ChangeRecord>> Storage::ReadChanges(int64_t after_seq, int li
   sqlite::ScopedReset reset(s);
   ET_RETURN_IF_ERROR(s->BindInt64(1, after_seq));
   ET_RETURN_IF_ERROR(s->BindInt64(2, limit));
+  return Impl::ReadChangeRows(s);
+}
+
+Result<std::vector<ChangeRecord>> Storage::ReadTableChanges(int64_t table_id, int64_t after_seq,
+                                                            int64_t through_seq, int limit) {
+  if (limit < 1) return Status::InvalidArgument("storage: ReadTableChanges limit must be >= 1");
+  ET_ASSIGN_OR_RETURN(auto r, impl_->AcquireReader());
+  ET_ASSIGN_OR_RETURN(sqlite::Statement * s,
+                      r->Get("SELECT c.seq, c.txn_id, c.table_id, t.name, c.pk, c.sk, c.op, c.old_image, "
+                             "c.new_image, c.hlc_ms, c.counter, c.replica, c.origin, c.ttl_delete "
+                             "FROM changes c LEFT JOIN tables t ON t.table_id = c.table_id "
+                             "WHERE c.seq > ?1 AND c.seq <= ?3 AND c.table_id = ?4 ORDER BY c.seq LIMIT ?2"));
+  sqlite::ScopedReset reset(s);
+  ET_RETURN_IF_ERROR(s->BindInt64(1, after_seq));
+  ET_RETURN_IF_ERROR(s->BindInt64(2, limit));
+  ET_RETURN_IF_ERROR(s->BindInt64(3, through_seq));
+  ET_RETURN_IF_ERROR(s->BindInt64(4, table_id));
+  return Impl::ReadChangeRows(s);
+}
+
+Result<std::vector<ChangeRecord>> Storage::Impl::ReadChangeRows(sqlite::Statement* s) {
   std::vector<ChangeRecord> out;
   for (;;) {
     ET_ASSIGN_OR_RETURN(bool row, s->Step());
@@ -1401,6 +1913,77 @@ Result<std::vector<ChangeRecord>> Storage::ReadChanges(int64_t after_seq, int li
   return out;
 }
 
+int64_t Storage::TrimmedSeq() const { return impl_->trimmed_seq.load(); }
+int64_t Storage::UpstreamAckedSeq() const { return impl_->upstream_acked.load(); }
+
+Status Storage::SetUpstreamAckedSeq(int64_t seq) {
+  Impl* d = impl_.get();
+  if (seq < 0 || seq > d->last_seq.load(std::memory_order_acquire)) {
+    return Status::InvalidArgument("storage: acknowledged sequence " + std::to_string(seq) +
+                                   " is not a committed change");
+  }
+  if (seq <= d->upstream_acked.load()) return Status::Ok();
+  bool moved = false;
+  ET_RETURN_IF_ERROR(d->Submit([&]() -> Status {
+    if (seq <= d->upstream_acked.load()) return Status::Ok();
+    moved = true;
+    return d->SetMeta("upstream_acked_seq", seq);
+  }));
+  if (moved) {
+    // Concurrent callers are serialised by the writer: the last commit holds the maximum.
+    int64_t cur = d->upstream_acked.load();
+    while (cur < seq && !d->upstream_acked.compare_exchange_weak(cur, seq)) {
+    }
+  }
+  return Status::Ok();
+}
+
+Result<MaintenanceReport> Storage::RunMaintenanceOnce() {
+  Impl* d = impl_.get();
+  MaintenanceReport rep;
+  int64_t trimmed_to = 0;
+  int64_t db_bytes = 0;
+  // One writer job for every task: each task's work is bounded by its
+  // batch, and one job costs one turn of the writer.
+  ET_RETURN_IF_ERROR(d->Submit(
+      [&]() -> Status {
+        rep = MaintenanceReport{};
+        bool more = false;
+        ET_RETURN_IF_ERROR(d->RecomputeExpiryStep(d->opts.ttl_sweep_batch_items, &rep.expiry_recomputed, &more));
+        ET_RETURN_IF_ERROR(d->SweepStep(d->opts.ttl_sweep_batch_items, &rep.ttl_deleted, &more));
+        const int64_t ack = d->opts.no_upstream ? INT64_MAX : d->upstream_acked.load();
+        const int64_t cutoff_ms = d->opts.clock->NowMs() - d->opts.stream_retention_ms;
+        ET_RETURN_IF_ERROR(d->TrimStep(d->opts.change_log_trim_batch, d->trimmed_seq.load(), ack, cutoff_ms,
+                                       &rep.changes_trimmed, &trimmed_to, &more));
+        ET_RETURN_IF_ERROR(d->RetentionStep(d->opts.retention_batch_items, &rep.evicted, &rep.forced_evicted,
+                                            &rep.budget_trimmed, &rep.forced_trimmed, &trimmed_to, &db_bytes,
+                                            &more));
+        rep.more = more;
+        return Status::Ok();
+      },
+      /*front=*/true));
+  rep.changes_trimmed += rep.budget_trimmed + rep.forced_trimmed;
+  // Only writer jobs move it, and this one committed: no lost update.
+  if (trimmed_to > d->trimmed_seq.load()) d->trimmed_seq.store(trimmed_to);
+  {
+    std::lock_guard<std::mutex> lock(d->smu);
+    d->stats.expiry_recomputed += rep.expiry_recomputed;
+    d->stats.ttl_deletes += rep.ttl_deleted;
+    if (rep.ttl_deleted > 0) ++d->stats.ttl_sweep_batches;
+    d->stats.ttl_sweep_batch_max = std::max(d->stats.ttl_sweep_batch_max, rep.ttl_deleted);
+    d->stats.changes_trimmed += rep.changes_trimmed;
+    d->stats.evictions += rep.evicted;
+    d->stats.forced_evictions += rep.forced_evicted;
+    d->stats.forced_trims += rep.forced_trimmed;
+    d->stats.db_bytes = db_bytes;
+  }
+  if (rep.ttl_deleted > 0 || rep.changes_trimmed > 0) {
+    ET_LOG_DEBUG("storage: maintenance deleted {} expired items, trimmed {} change records",
+                 rep.ttl_deleted, rep.changes_trimmed);
+  }
+  return rep;
+}
+
 StorageStats Storage::Stats() const {
   StorageStats s;
   {
@@ -1412,6 +1995,9 @@ StorageStats Storage::Stats() const {
     s.queue_depth = static_cast<int64_t>(impl_->queue.size());
   }
   s.last_seq = impl_->last_seq.load(std::memory_order_acquire);
+  s.trimmed_seq = impl_->trimmed_seq.load();
+  s.upstream_acked_seq = impl_->upstream_acked.load();
+  s.over_budget = impl_->budget_exceeded.load();
   return s;
 }
 

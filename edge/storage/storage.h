@@ -46,13 +46,56 @@
 //      and are contiguous in the log, so that a transaction can be shipped
 //      whole.
 //
+// TTL (DynamoDB's rules). The expiry of an item is its table's TTL attribute
+// when that is a number holding an integer (epoch seconds); it is stored in
+// items.expires_s at every write. An item is expired when expires_s < now
+// (the storage Clock, in seconds) and expires_s is not more than 5 years
+// (kTtlIgnoredAgeS) in the past; items whose attribute is missing, not a
+// number, or older than that are never deleted by TTL (and never hidden).
+// The maintenance thread deletes expired items in batches of at most
+// ttl_sweep_batch_items, each batch one writer job, logging a kRemove with
+// ttl_delete set per item (each its own txn_id). Reads hide expired items
+// when hide_expired_on_read (default), so that an application never sees
+// data past its expiry whatever the sweeper's backlog. When a table's TTL
+// attribute changes, the expiry of its stored items is recomputed in
+// batches; until that pass reaches an item, reads judge it by its old
+// expiry, and the sweeper re-checks every item against the current
+// attribute before deleting it, so the change never deletes wrongly.
+//
+// Edge retention. Items are evicted locally, oldest version time first:
+// per table when older than its retention_max_age_ms, and store-wide while
+// the database is over disk_budget_bytes. An eviction is not a delete: it
+// removes the item's row (no tombstone) and appends NO change record, so
+// it is never replicated nor streamed; invariant (2) concerns changes, and
+// an eviction is not one. After an eviction the key is as if never stored
+// here: a later ApplyRemote of any version may store it again (invariant 5
+// holds for stored rows only). Only items whose last change is acknowledged
+// (its seq <= UpstreamAckedSeq(), or no_upstream) are evicted, except under
+// the disk budget with BudgetPolicy::kEvict when nothing acknowledged is
+// left: then the oldest go first, each counted in forced_evictions and
+// logged. With kBackpressure, writes answer kBusy instead while over budget.
+// Evicted pages are returned to the file system (incremental auto-vacuum;
+// the file shrinks at the next WAL checkpoint). Over the budget, the change
+// log goes first: acknowledged records are trimmed before the stream
+// retention says (stream readers lose them, the upstream has them), then
+// acknowledged items are evicted; with kEvict and nothing acknowledged
+// left, the oldest unacknowledged records (forced_trims) and items
+// (forced_evictions) go, counted and logged.
+//
+// Change log retention. A record is trimmed when its version time is older
+// than stream_retention_ms and its seq <= UpstreamAckedSeq() (or always,
+// with no_upstream). Trimming removes a prefix of the log in seq order and
+// records meta 'last_seq' first, so invariant (3) holds across restarts;
+// TrimmedSeq() tells stream readers what is gone.
+//
 // Threads: every method may be called from any thread, concurrently. The
 // Storage object must outlive every call; the destructor completes queued
-// writes, then stops the writer.
+// writes, then stops the maintenance thread and the writer.
 
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -77,6 +120,18 @@ enum class Durability : uint8_t {
   // committed write survives a power loss. About 6x fewer commits per
   // second on an SD card (group commit amortises it).
   kFull,
+};
+
+// What happens when the disk budget is reached and no acknowledged item is
+// left to evict.
+enum class BudgetPolicy : uint8_t {
+  // Evict the oldest unacknowledged items: each one is counted
+  // (StorageStats::forced_evictions) and logged. The upstream never gets
+  // those changes.
+  kEvict,
+  // Refuse writes with kBusy (the API answers ThrottlingException, ingest
+  // stops acknowledging) until acknowledgements let eviction make room.
+  kBackpressure,
 };
 
 struct Options {
@@ -104,6 +159,44 @@ struct Options {
   int write_queue_depth_max = limits::kWriteQueueDepthMax;
   int group_commit_writes_max = limits::kGroupCommitWritesMax;
   int64_t group_commit_bytes_max = limits::kGroupCommitBytesMax;
+
+  // --- TTL (see "TTL" above) ---
+  // How often the maintenance thread looks for work (TTL sweep, expiry
+  // recompute, change log trim); 0 = no thread (call RunMaintenanceOnce()).
+  // Expiry itself is judged by `clock`, never by this timer.
+  int64_t ttl_sweep_interval_ms = 1000;
+  // Items one sweep deletes at most (>= 1). Each sweep is one writer job,
+  // put ahead of the queued writes (so that expiry keeps pace with a steady
+  // ingest) and committed in the same group as them.
+  int ttl_sweep_batch_items = 100;
+  // Hide items already past their expiry from Get, Query and Scan at once
+  // (true), or show them until the sweeper deletes them (false, DynamoDB's
+  // behaviour).
+  bool hide_expired_on_read = true;
+
+  // --- Change log retention ---
+  // Records older than this (by their version's time) are trimmed once
+  // acknowledged (see UpstreamAckedSeq). 24 h, as DynamoDB Streams.
+  int64_t stream_retention_ms = 24LL * 3600 * 1000;
+  // True when this node has no upstream: the log is then trimmed by
+  // retention alone. False (default): only records at or below the
+  // upstream's acknowledgement cursor are ever trimmed.
+  bool no_upstream = false;
+  // Change records one trim transaction removes at most (>= 1).
+  int change_log_trim_batch = 1000;
+
+  // --- Edge retention (see "Edge retention" above) ---
+  // Live items whose last write (its version time) is older than this are
+  // evicted once acknowledged; 0 = kept forever. Per table by name, which
+  // overrides the default.
+  int64_t retention_max_age_ms = 0;
+  std::map<std::string, int64_t, std::less<>> retention_max_age_ms_by_table;
+  // Bytes the database may use (its pages in use; the -wal file and freed
+  // pages not yet returned are excluded); 0 = no budget.
+  int64_t disk_budget_bytes = 0;
+  BudgetPolicy budget_policy = BudgetPolicy::kEvict;
+  // Items one eviction transaction removes at most (>= 1).
+  int retention_batch_items = 200;
 };
 
 // DynamoDB's StreamViewType; kNone when the table has no stream.
@@ -113,7 +206,8 @@ enum class StreamViewType : uint8_t { kNone, kKeysOnly, kNewImage, kOldImage, kN
 struct TableSettings {
   // DynamoDB TTL: the attribute holding the expiry time in epoch seconds
   // (an integer N); empty when TTL is disabled. Stored in an expiry column
-  // at every write; changing it applies to items written from then on.
+  // at every write. Changing it recomputes the column of the items already
+  // stored, in bounded batches by the maintenance thread (see "TTL").
   std::string ttl_attribute;
   StreamViewType stream_view_type = StreamViewType::kNone;
   bool operator==(const TableSettings&) const = default;
@@ -290,6 +384,33 @@ struct StorageStats {
   std::array<int64_t, 12> group_size_histogram{};
   int64_t queue_depth = 0;       // writes waiting now
   int64_t last_seq = 0;          // the last committed change sequence
+  // TTL.
+  int64_t ttl_deletes = 0;         // items deleted by the sweeper
+  int64_t ttl_sweep_batches = 0;   // sweep transactions that deleted something
+  int64_t ttl_sweep_batch_max = 0; // the most items one sweep transaction deleted
+  int64_t expiry_recomputed = 0;   // items whose expiry was recomputed
+  // Change log retention.
+  int64_t changes_trimmed = 0;     // change records removed by retention
+  int64_t trimmed_seq = 0;         // every record <= this has been trimmed
+  int64_t upstream_acked_seq = 0;
+  // Edge retention.
+  int64_t evictions = 0;          // acknowledged items evicted (age or budget)
+  int64_t forced_evictions = 0;   // unacknowledged items evicted by the budget: data the upstream never got
+  int64_t forced_trims = 0;       // unacknowledged change records trimmed by the budget: changes the upstream never got
+  int64_t db_bytes = 0;           // pages in use, as last measured by maintenance
+  bool over_budget = false;       // kBackpressure is refusing writes
+};
+
+// What one RunMaintenanceOnce() did.
+struct MaintenanceReport {
+  int64_t expiry_recomputed = 0;
+  int64_t ttl_deleted = 0;
+  int64_t changes_trimmed = 0;
+  int64_t evicted = 0;         // acknowledged items evicted
+  int64_t forced_evicted = 0;  // unacknowledged items evicted by the budget
+  int64_t budget_trimmed = 0;  // acknowledged change records trimmed by the budget (in changes_trimmed)
+  int64_t forced_trimmed = 0;  // unacknowledged change records trimmed by the budget (in changes_trimmed)
+  bool more = false;  // a task stopped at its batch bound: call again
 };
 
 class Storage {
@@ -384,6 +505,37 @@ class Storage {
 
   // Change records with seq > after_seq in order, at most limit (>= 1).
   Result<std::vector<ChangeRecord>> ReadChanges(int64_t after_seq, int limit);
+  // The change records of one table (by id) with after_seq < seq <=
+  // through_seq, in order, at most limit (>= 1). The rows examined are
+  // bounded by through_seq - after_seq (sequences are dense), so a caller
+  // bounds the cost of a scan over other tables' records with through_seq.
+  Result<std::vector<ChangeRecord>> ReadTableChanges(int64_t table_id, int64_t after_seq,
+                                                     int64_t through_seq, int limit);
+
+  // The sequence below which every change record has been trimmed (0 when
+  // none was): records with seq <= TrimmedSeq() are gone for good.
+  int64_t TrimmedSeq() const;
+
+  // --- Upstream acknowledgement (sync moves it) ---------------------------
+
+  // The highest change sequence the upstream has acknowledged (0 at first).
+  int64_t UpstreamAckedSeq() const;
+  // Moves the cursor forward (persisted through the writer). A lower value
+  // than the current one is ignored (OK). kInvalidArgument when seq is
+  // negative or above the last committed sequence; kBusy as Apply().
+  Status SetUpstreamAckedSeq(int64_t seq);
+
+  // --- Maintenance ----------------------------------------------------------
+
+  // One bounded step of each background task, together one writer job
+  // queued ahead of waiting writes (never refused for a full queue):
+  // recompute expiry after a TTL attribute change (at most
+  // ttl_sweep_batch_items items), delete expired items (at most
+  // ttl_sweep_batch_items), trim the change log (at most
+  // change_log_trim_batch records), evict for edge retention (at most
+  // retention_batch_items items, or change records, per rule). The maintenance thread calls it; tests
+  // with a FakeClock call it directly. Errors as Apply().
+  Result<MaintenanceReport> RunMaintenanceOnce();
 
   StorageStats Stats() const;
 
