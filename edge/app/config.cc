@@ -305,8 +305,11 @@ std::string ListenAddress::ToString() const {
 
 Result<ListenAddress> ParseListenAddress(std::string_view text) {
   auto bad = [&](std::string_view why) {
-    return Status::InvalidArgument("'" + std::string(text) + "' is not HOST:PORT (" +
-                                   std::string(why) + ")");
+    // Appended piece by piece: GCC 12 warns (-Wrestrict, a false positive)
+    // on the chain of operator+ here at -O3.
+    std::string m = "'";
+    m.append(text).append("' is not HOST:PORT (").append(why).append(")");
+    return Status::InvalidArgument(std::move(m));
   };
   ListenAddress a;
   std::string_view port_text;
