@@ -266,15 +266,7 @@ Reply TransactWriteItemsOnce(OpEnv& env, const Json& req) {
     } else {
       ET_ASSIGN_OR_RETURN(e.key, ParseKey(*body, "Key", e.schema));
     }
-    if (e.kind == "Update") {
-      for (const expr::UpdateAction& a : e.update.actions) {
-        const std::string& top = a.path.elements.front().name;
-        if (top == e.schema.partition.name || (e.schema.sort && top == e.schema.sort->name)) {
-          return Status::InvalidArgument("One or more parameter values were invalid: Cannot update attribute " +
-                                         top + ". This attribute is part of the key");
-        }
-      }
-    }
+    if (e.kind == "Update") ET_RETURN_IF_ERROR(CheckNotKeyUpdate(e.update, e.schema));
     ET_ASSIGN_OR_RETURN(std::string id, KeyIdentity(e.table, e.key, e.schema));
     if (!seen_keys.insert(id).second) {
       return Status::InvalidArgument("Transaction request cannot include multiple operations on one item");
@@ -286,10 +278,7 @@ Reply TransactWriteItemsOnce(OpEnv& env, const Json& req) {
     w.table = e.table;
     w.key = e.key;
     w.fn = [&e](const item::Item* current) -> Result<storage::Decision> {
-      if (e.cond && !expr::EvaluateCondition(*e.cond, current ? *current : item::Item{})) {
-        if (current) e.seen = *current;
-        return Status::ConditionFailed("The conditional request failed");
-      }
+      ET_RETURN_IF_ERROR(CheckCondition(e.cond, current, &e.seen));
       if (e.kind == "ConditionCheck") return storage::Decision::Keep();
       if (e.kind == "Delete") return storage::Decision::Delete();
       if (e.kind == "Put") return storage::Decision::Put(e.item);

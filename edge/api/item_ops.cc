@@ -21,16 +21,6 @@ expr::Projection UpdatedPaths(const expr::UpdateExpression& u) {
   return p;
 }
 
-Status CheckNotKeyUpdate(const expr::UpdateExpression& u, const item::KeySchema& schema) {
-  for (const expr::UpdateAction& a : u.actions) {
-    const std::string& top = a.path.elements.front().name;
-    if (top == schema.partition.name || (schema.sort && top == schema.sort->name)) {
-      return Status::InvalidArgument("One or more parameter values were invalid: Cannot update attribute " +
-                                     top + ". This attribute is part of the key");
-    }
-  }
-  return Status::Ok();
-}
 
 }  // namespace
 
@@ -55,10 +45,7 @@ Reply PutItem(OpEnv& env, const Json& req) {
   w.table = table;
   w.key = item::KeyOf(item, info.key_schema);
   w.fn = [&](const item::Item* current) -> Result<storage::Decision> {
-    if (cond && !expr::EvaluateCondition(*cond, current ? *current : item::Item{})) {
-      if (current) seen = *current;
-      return Status::ConditionFailed("The conditional request failed");
-    }
+    ET_RETURN_IF_ERROR(CheckCondition(cond, current, &seen));
     return storage::Decision::Put(item);
   };
   Result<storage::WriteOutcome> out = env.storage->Apply(std::move(w));
@@ -115,10 +102,7 @@ Reply UpdateItem(OpEnv& env, const Json& req) {
   w.table = table;
   w.key = key;
   w.fn = [&](const item::Item* current) -> Result<storage::Decision> {
-    if (cond && !expr::EvaluateCondition(*cond, current ? *current : item::Item{})) {
-      if (current) seen = *current;
-      return Status::ConditionFailed("The conditional request failed");
-    }
+    ET_RETURN_IF_ERROR(CheckCondition(cond, current, &seen));
     // A new item starts as its key (DynamoDB creates it).
     ET_ASSIGN_OR_RETURN(item::Item next, expr::ApplyUpdate(update, current ? *current : key));
     ET_RETURN_IF_ERROR(item::ValidateItem(next, info.key_schema));
@@ -161,10 +145,7 @@ Reply DeleteItem(OpEnv& env, const Json& req) {
   w.table = table;
   w.key = key;
   w.fn = [&](const item::Item* current) -> Result<storage::Decision> {
-    if (cond && !expr::EvaluateCondition(*cond, current ? *current : item::Item{})) {
-      if (current) seen = *current;
-      return Status::ConditionFailed("The conditional request failed");
-    }
+    ET_RETURN_IF_ERROR(CheckCondition(cond, current, &seen));
     return storage::Decision::Delete();
   };
   Result<storage::WriteOutcome> out = env.storage->Apply(std::move(w));

@@ -355,6 +355,24 @@ double ReadUnits(int64_t bytes, bool consistent) {
   return consistent ? units : units / 2.0;
 }
 
+Status CheckCondition(const std::optional<expr::Condition>& cond, const item::Item* current,
+                      std::optional<item::Item>* seen) {
+  if (!cond || expr::EvaluateCondition(*cond, current ? *current : item::Item{})) return Status::Ok();
+  if (current) *seen = *current;
+  return Status::ConditionFailed("The conditional request failed");
+}
+
+Status CheckNotKeyUpdate(const expr::UpdateExpression& update, const item::KeySchema& schema) {
+  for (const expr::UpdateAction& a : update.actions) {
+    const std::string& top = a.path.elements.front().name;
+    if (top == schema.partition.name || (schema.sort && top == schema.sort->name)) {
+      return Status::InvalidArgument("One or more parameter values were invalid: Cannot update attribute " +
+                                     top + ". This attribute is part of the key");
+    }
+  }
+  return Status::Ok();
+}
+
 Json ItemJson(const item::Item& item) { return item::ItemToJson(item); }
 
 }  // namespace edgetable::api::internal

@@ -53,6 +53,16 @@ Status AddConsumedCapacity(const Json& request, const std::string& table, double
 double WriteUnits(const item::Item* a, const item::Item* b);
 double ReadUnits(int64_t bytes, bool consistent);
 
+// Evaluates a caller's condition (none: always true) against the current
+// item (nullptr: no item, evaluated as {}). When it is false, copies the
+// current item into *seen (for ReturnValuesOnConditionCheckFailure) and
+// returns kConditionFailed. Runs inside a MutateFn, on the writer thread.
+Status CheckCondition(const std::optional<expr::Condition>& cond, const item::Item* current,
+                      std::optional<item::Item>* seen);
+
+// kInvalidArgument when an update writes a key attribute (DynamoDB's message).
+Status CheckNotKeyUpdate(const expr::UpdateExpression& update, const item::KeySchema& schema);
+
 // An item (or none) as the "Item"/"Attributes" JSON.
 Json ItemJson(const item::Item& item);
 
