@@ -8,6 +8,7 @@
 // Threads: plain values.
 
 #include <cstdint>
+#include <map>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -15,6 +16,10 @@
 #include "edge/base/status.h"
 #include "edge/ingest/ingest.h"
 #include "edge/ingest/rules.h"
+#include "edge/storage/storage.h"
+#include "sync/protocol/client.h"
+#include "sync/protocol/hub.h"
+#include "sync/transport/transport.h"
 
 namespace edgetable::app {
 
@@ -34,11 +39,29 @@ enum class Durability : uint8_t { kNormal, kFull };
 struct NodeConfig {
   std::string data_dir = "./data";
   std::string log_level = "info";
+  // Shifts this node's wall clock (storage versions, TTL, sync's skew
+  // checks) by this much. For tests that need a gateway with a wrong clock;
+  // never for production. (The replica id is not configurable: it is made
+  // once, at random, when the database is created.)
+  int64_t clock_offset_ms = 0;
 };
 
+// [storage]: the storage engine's settings (edge/storage/storage.h, Options;
+// the defaults are its defaults). Hours in the file, milliseconds here.
 struct StorageConfig {
   Durability durability = Durability::kNormal;
   int64_t cache_bytes = 16 * 1024 * 1024;
+  int wal_autocheckpoint_pages = storage::Options{}.wal_autocheckpoint_pages;
+  // TTL.
+  int64_t ttl_sweep_interval_ms = storage::Options{}.ttl_sweep_interval_ms;  // 0: no background work
+  int ttl_sweep_batch_items = storage::Options{}.ttl_sweep_batch_items;
+  bool hide_expired_on_read = storage::Options{}.hide_expired_on_read;
+  // Change log and edge retention.
+  int64_t stream_retention_ms = storage::Options{}.stream_retention_ms;
+  int64_t retention_max_age_ms = 0;  // 0: kept forever
+  std::map<std::string, int64_t, std::less<>> retention_max_age_ms_by_table;
+  int64_t disk_budget_bytes = 0;     // 0: no budget
+  storage::BudgetPolicy budget_policy = storage::BudgetPolicy::kEvict;
 };
 
 struct AccessKey {
@@ -65,6 +88,22 @@ struct IngestConfig {
   bool enabled() const { return !rules.empty(); }
 };
 
+// [sync]: replication. A node with `upstream` runs a sync::Client against
+// it (through a sync::CurlTransport); a node with [[sync.peers]] serves the
+// hub routes (sync::Hub) on its API listeners. A node may do both (tiers).
+// The clocks in these options are left at their defaults here: the node
+// sets its own (see NodeConfig::clock_offset_ms).
+struct SyncConfig {
+  // base_url is `upstream`; the credentials are the upstream's.
+  sync::CurlTransportOptions transport;
+  // Directions, batch bounds, timing, skew bound and policy.
+  sync::ClientOptions client;
+  // Peers; skew bound and policy (the same keys as the client's).
+  sync::HubOptions hub;
+  bool has_upstream() const { return !transport.base_url.empty(); }
+  bool is_hub() const { return !hub.peers.empty(); }
+};
+
 struct Config {
   std::string source = "(defaults)";  // where it came from, for messages
   NodeConfig node;
@@ -72,6 +111,7 @@ struct Config {
   ApiConfig api;
   ingest::MqttOptions mqtt;
   IngestConfig ingest;
+  SyncConfig sync;
 };
 
 // Parses TOML text. `source` names the file in messages.
@@ -83,8 +123,12 @@ Result<Config> ParseConfig(std::string_view toml_text, std::string_view source);
 // as ParseConfig.
 Result<Config> LoadConfigFile(const std::string& path);
 
-// Cross-field checks (TLS files present when TLS is on, ...). Returns
-// kInvalidArgument naming the key.
+// Cross-field checks: TLS files present when TLS is on; sync credentials
+// only with an upstream, a client key only with its certificate; every peer
+// identified by a token or a certificate subject, no two peers with the same
+// name, token or subject, certificate subjects only where client
+// certificates are verified (api.tls_client_ca_file), peers only with a
+// listener. Returns kInvalidArgument naming the key.
 Status ValidateConfig(const Config& config);
 
 }  // namespace edgetable::app

@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <filesystem>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <vector>
 
@@ -22,6 +23,9 @@
 #include "edge/ingest/ingest.h"
 #include "edge/net/server.h"
 #include "edge/storage/storage.h"
+#include "sync/protocol/client.h"
+#include "sync/protocol/hub.h"
+#include "sync/transport/transport.h"
 
 namespace edgetable::app {
 namespace {
@@ -60,6 +64,65 @@ Status MakeDataDir(const std::string& dir) {
   return Status::Ok();
 }
 
+std::string Hex64(uint64_t v) {
+  char text[17];
+  std::snprintf(text, sizeof(text), "%016llx", static_cast<unsigned long long>(v));
+  return text;
+}
+
+nlohmann::json StorageStatus(const storage::StorageStats& st) {
+  return {{"writes", st.writes}, {"write_failures", st.write_failures},
+          {"busy_rejections", st.busy_rejections}, {"commits", st.commits},
+          {"commit_failures", st.commit_failures}, {"largest_group", st.group_writes_max},
+          {"queue_depth", st.queue_depth}, {"last_change_seq", st.last_seq},
+          {"ttl_deletes", st.ttl_deletes}, {"ttl_sweep_batches", st.ttl_sweep_batches},
+          {"expiry_recomputed", st.expiry_recomputed}, {"changes_trimmed", st.changes_trimmed},
+          {"trimmed_seq", st.trimmed_seq}, {"upstream_acked_seq", st.upstream_acked_seq},
+          {"evictions", st.evictions}, {"forced_evictions", st.forced_evictions},
+          {"forced_trims", st.forced_trims}, {"db_bytes", st.db_bytes}, {"over_budget", st.over_budget}};
+}
+
+nlohmann::json IngestStatus(const ingest::IngestStats& st) {
+  return {{"messages_received", st.messages_received}, {"messages_committed", st.messages_committed},
+          {"items_stored", st.items_stored}, {"dead_lettered", st.dead_lettered},
+          {"unmatched", st.unmatched}, {"storage_retries", st.storage_retries},
+          {"connects", st.connects}, {"reconnects", st.reconnects},
+          {"connection_losses", st.connection_losses}, {"lag", st.lag}, {"connected", st.connected}};
+}
+
+nlohmann::json SyncStatus(const std::string& upstream, const sync::ClientStats& st) {
+  const sync::TransportStats& tr = st.transport;
+  return {{"upstream", upstream},
+          {"upstream_replica", st.upstream_replica == 0 ? std::string() : Hex64(st.upstream_replica)},
+          {"acked_seq", st.acked_seq}, {"pull_cursor", st.pull_cursor},
+          {"push_lag_changes", st.push_lag_changes}, {"push_lag_bytes", st.push_lag_bytes},
+          {"push_lag_seconds", st.push_lag_seconds}, {"pull_lag_changes", st.pull_lag_changes},
+          {"last_success_ms", st.last_success_ms}, {"last_error_ms", st.last_error_ms},
+          {"last_error", st.last_error}, {"rounds", st.rounds}, {"failures", st.failures},
+          {"push_batches", st.push_batches}, {"pull_batches", st.pull_batches},
+          {"changes_pushed", st.changes_pushed}, {"changes_pulled", st.changes_pulled},
+          {"changes_applied", st.changes_applied}, {"conflicts", st.conflicts},
+          {"skew_flagged", st.skew_flagged},
+          {"transport", {{"requests", tr.requests}, {"failures", tr.failures},
+                         {"connections", tr.connections}, {"bytes_sent", tr.bytes_sent},
+                         {"bytes_sent_raw", tr.bytes_sent_raw}, {"bytes_received", tr.bytes_received}}}};
+}
+
+nlohmann::json HubStatus(const sync::HubStats& st) {
+  nlohmann::json peers = nlohmann::json::array();
+  for (const sync::HubPeerStats& p : st.peers) {
+    peers.push_back({{"name", p.name}, {"replica", p.replica == 0 ? std::string() : Hex64(p.replica)},
+                     {"last_seen_ms", p.last_seen_ms}, {"pull_cursor", p.pull_cursor},
+                     {"pushed_through", p.pushed_through}});
+  }
+  return {{"pushes", st.pushes}, {"pulls", st.pulls}, {"refused", st.refused},
+          {"unauthenticated", st.unauthenticated}, {"forbidden", st.forbidden},
+          {"changes_applied", st.changes_applied}, {"changes_skipped", st.changes_skipped},
+          {"changes_sent", st.changes_sent}, {"conflicts", st.conflicts},
+          {"skew_flagged", st.skew_flagged}, {"bytes_in", st.bytes_in}, {"bytes_out", st.bytes_out},
+          {"peers", peers}};
+}
+
 }  // namespace
 
 Status RunNode(const Config& config) {
@@ -75,6 +138,15 @@ Status RunNode(const Config& config) {
   DirLock lock;
   ET_RETURN_IF_ERROR(lock.Acquire(config.node.data_dir));
 
+  // Every part of the node reads the same wall clock: storage versions and
+  // TTL, ingest arrival times, sync's skew checks.
+  OffsetClock offset_clock(Clock::System(), config.node.clock_offset_ms);
+  const Clock* clock = config.node.clock_offset_ms == 0 ? Clock::System() : &offset_clock;
+  if (config.node.clock_offset_ms != 0) {
+    ET_LOG_WARN("node.clock_offset_ms = {}: this node's wall clock is shifted (a test setting)",
+                config.node.clock_offset_ms);
+  }
+
   storage::Options storage_options;
   storage_options.path = config.node.data_dir + "/edgetable.db";
   storage_options.durability = config.storage.durability == Durability::kFull
@@ -82,6 +154,19 @@ Status RunNode(const Config& config) {
                                    : storage::Durability::kNormal;
   storage_options.writer_cache_bytes = config.storage.cache_bytes;
   storage_options.reader_cache_bytes = std::max<int64_t>(config.storage.cache_bytes / 4, 1 << 20);
+  storage_options.clock = clock;
+  storage_options.wal_autocheckpoint_pages = config.storage.wal_autocheckpoint_pages;
+  storage_options.ttl_sweep_interval_ms = config.storage.ttl_sweep_interval_ms;
+  storage_options.ttl_sweep_batch_items = config.storage.ttl_sweep_batch_items;
+  storage_options.hide_expired_on_read = config.storage.hide_expired_on_read;
+  storage_options.stream_retention_ms = config.storage.stream_retention_ms;
+  storage_options.retention_max_age_ms = config.storage.retention_max_age_ms;
+  storage_options.retention_max_age_ms_by_table = config.storage.retention_max_age_ms_by_table;
+  storage_options.disk_budget_bytes = config.storage.disk_budget_bytes;
+  storage_options.budget_policy = config.storage.budget_policy;
+  // Without an upstream nothing will ever acknowledge the change log: it is
+  // trimmed by age alone, and retention evicts without waiting for one.
+  storage_options.no_upstream = !config.sync.has_upstream();
   ET_ASSIGN_OR_RETURN(std::unique_ptr<storage::Storage> store, storage::Storage::Open(storage_options));
   ET_LOG_INFO("storage open: {} (replica {:016x}, durability {})", storage_options.path,
               store->replica_id(), config.storage.durability == Durability::kFull ? "full" : "normal");
@@ -93,21 +178,37 @@ Status RunNode(const Config& config) {
   api_options.region = config.api.region;
   api::Api dynamo(store.get(), api_options);
 
+  // --- Sync, hub side: its routes go on every API listener, so the hub
+  // exists before the servers and is destroyed after them.
+  std::unique_ptr<sync::Hub> hub;
+  if (config.sync.is_hub()) {
+    sync::HubOptions hub_options = config.sync.hub;
+    hub_options.clock = clock;
+    Result<std::unique_ptr<sync::Hub>> created = sync::Hub::Create(store.get(), std::move(hub_options));
+    if (!created.ok()) return created.status().WithPrefix("sync.peers");
+    hub = std::move(created).value();
+    ET_LOG_INFO("sync hub: {} peer(s)", config.sync.hub.peers.size());
+  }
+  // --- Parts started once the servers are up: MQTT ingest and the sync
+  // client. GET /status reads them on the servers' workers while this
+  // thread starts and stops them: the pointers change under parts_mu. The
+  // client holds a pointer to the transport: declared after it, it goes
+  // first.
+  std::mutex parts_mu;
+  std::unique_ptr<sync::CurlTransport> transport;
+  std::unique_ptr<sync::Client> sync_client;  // GUARDED_BY(parts_mu)
+  std::unique_ptr<ingest::Ingest> ingester;   // GUARDED_BY(parts_mu)
+
   // GET /status: the live counters, for `edgetable status` and operators.
   std::vector<std::unique_ptr<net::Server>> servers;
   const int64_t started_ms = Clock::System()->NowMs();
   auto status_json = [&]() {
     nlohmann::json j;
     j["version"] = VersionString();
-    char replica[17];
-    std::snprintf(replica, sizeof(replica), "%016llx", static_cast<unsigned long long>(store->replica_id()));
-    j["node"] = {{"replica_id", replica}, {"data_dir", config.node.data_dir},
-                 {"uptime_s", (Clock::System()->NowMs() - started_ms) / 1000}};
-    storage::StorageStats st = store->Stats();
-    j["storage"] = {{"writes", st.writes}, {"write_failures", st.write_failures},
-                    {"busy_rejections", st.busy_rejections}, {"commits", st.commits},
-                    {"largest_group", st.group_writes_max}, {"queue_depth", st.queue_depth},
-                    {"last_change_seq", st.last_seq}};
+    j["node"] = {{"replica_id", Hex64(store->replica_id())}, {"data_dir", config.node.data_dir},
+                 {"uptime_s", (Clock::System()->NowMs() - started_ms) / 1000},
+                 {"now_ms", clock->NowMs()}, {"clock_offset_ms", config.node.clock_offset_ms}};
+    j["storage"] = StorageStatus(store->Stats());
     nlohmann::json tables = nlohmann::json::array();
     Result<storage::TableList> list = store->ListTables(std::nullopt, limits::kListTablesLimitMax);
     if (list.ok()) {
@@ -122,6 +223,12 @@ Status RunNode(const Config& config) {
       if (op.requests > 0) ops[op.operation] = {{"requests", op.requests}, {"errors", op.errors}};
     }
     j["api"] = ops;
+    {
+      std::lock_guard<std::mutex> parts_lock(parts_mu);
+      if (ingester) j["ingest"] = IngestStatus(ingester->Stats());
+      if (sync_client) j["sync"] = SyncStatus(config.sync.transport.base_url, sync_client->Stats());
+    }
+    if (hub) j["hub"] = HubStatus(hub->Stats());
     for (size_t i = 0; i < servers.size(); ++i) {
       net::ServerStats ns = servers[i]->stats();
       j["listeners"].push_back({{"port", servers[i]->port()}, {"connections_active", ns.connections_active},
@@ -147,6 +254,7 @@ Status RunNode(const Config& config) {
     net::Router router;
     ET_RETURN_IF_ERROR(dynamo.Register(router));
     ET_RETURN_IF_ERROR(add_status_routes(router));
+    if (hub) ET_RETURN_IF_ERROR(hub->Register(router));
     net::ServerOptions options;
     options.host = address.host;
     options.port = address.port;
@@ -173,32 +281,76 @@ Status RunNode(const Config& config) {
     ET_LOG_INFO("no access keys configured: unsigned API requests are accepted");
   }
 
+  if (hub && !config.api.listen.empty()) {
+    for (const sync::PeerConfig& p : config.sync.hub.peers) {
+      if (!p.token.empty()) {
+        ET_LOG_WARN("sync: the hub also answers on plain HTTP (api.listen); a peer token sent there "
+                    "travels in clear");
+        break;
+      }
+    }
+  }
+
   // --- MQTT ingest (edge/ingest): starts after storage and the API are up,
   // stops before them (see the shutdown below).
-  std::unique_ptr<ingest::Ingest> ingester;
   if (config.ingest.enabled()) {
     ingest::Options ingest_options;
     ingest_options.mqtt = config.mqtt;
+    ingest_options.clock = clock;
     ingest_options.dead_letter_table = config.ingest.dead_letter_table;
     for (size_t i = 0; i < config.ingest.rules.size(); ++i) {
       ET_ASSIGN_OR_RETURN(ingest::Rule rule, ingest::CompileRule(config.ingest.rules[i], static_cast<int>(i)));
       ingest_options.rules.push_back(std::move(rule));
     }
-    ET_ASSIGN_OR_RETURN(ingester, ingest::Ingest::Start(store.get(), std::move(ingest_options)));
+    ET_ASSIGN_OR_RETURN(std::unique_ptr<ingest::Ingest> started,
+                        ingest::Ingest::Start(store.get(), std::move(ingest_options)));
+    std::lock_guard<std::mutex> parts_lock(parts_mu);
+    ingester = std::move(started);
   }
   // --- end MQTT ingest
+
+  // --- Sync, edge side: rounds run on the client's thread from here on.
+  if (config.sync.has_upstream()) {
+    Result<std::unique_ptr<sync::CurlTransport>> t = sync::CurlTransport::Create(config.sync.transport);
+    if (!t.ok()) return t.status().WithPrefix("sync");
+    transport = std::move(t).value();
+    sync::ClientOptions client_options = config.sync.client;
+    client_options.clock = clock;
+    Result<std::unique_ptr<sync::Client>> c = sync::Client::Create(store.get(), transport.get(), std::move(client_options));
+    if (!c.ok()) return c.status().WithPrefix("sync");
+    if (!config.sync.transport.bearer_token.empty() && config.sync.transport.base_url.rfind("http://", 0) == 0) {
+      ET_LOG_WARN("sync.token travels in clear to an http:// upstream");
+    }
+    (*c)->Start();
+    std::lock_guard<std::mutex> parts_lock(parts_mu);
+    sync_client = std::move(c).value();
+    ET_LOG_INFO("sync: upstream {}", config.sync.transport.base_url);
+  }
 
   ET_LOG_INFO("edgetable serving: data in {}", config.node.data_dir);
   int sig = 0;
   sigwait(&stop_signals, &sig);
   ET_LOG_INFO("edgetable stopping ({})", sig == SIGINT ? "SIGINT" : "SIGTERM");
-  // --- MQTT ingest: stop first; every message taken from the broker commits.
+  // Sync first: a round in flight finishes or fails; nothing it does is
+  // lost (the cursors move only after a commit), it is repeated next start.
+  // Stop() outside the lock: status keeps answering meanwhile.
+  if (sync_client) sync_client->Stop();
+  {
+    std::lock_guard<std::mutex> parts_lock(parts_mu);
+    sync_client.reset();
+  }
+  transport.reset();
+  // --- MQTT ingest: then ingest; every message taken from the broker commits.
   if (ingester) ingester->Stop();
-  ingester.reset();
+  {
+    std::lock_guard<std::mutex> parts_lock(parts_mu);
+    ingester.reset();
+  }
   // --- end MQTT ingest
   // Listeners first (in-flight requests finish), then storage (queued writes commit).
   for (auto& server : servers) server->Shutdown(5000);
   servers.clear();
+  hub.reset();
   store.reset();
   return Status::Ok();
 }

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstring>
+#include <ctime>
 #include <sstream>
 
 namespace edgetable::app {
@@ -52,29 +53,65 @@ Result<nlohmann::json> FetchStatus(const ListenAddress& address) {
 
 namespace {
 
-void Render(std::ostringstream& out, const nlohmann::json& j, const std::string& indent) {
+// Wall-clock times (epoch ms) are shown as UTC dates, renamed from "x_ms"
+// to "x_at" (so that "last_error_at" does not collide with "last_error"),
+// with their age measured against the node's own clock (node.now_ms, shown
+// as "now"), so that a node with a wrong clock still reads right.
+bool IsTimestamp(const std::string& key) {
+  return key == "last_success_ms" || key == "last_error_ms" || key == "last_seen_ms" || key == "now_ms";
+}
+
+std::string ShownKey(const std::string& key) {
+  if (key == "now_ms") return "now";
+  return IsTimestamp(key) ? key.substr(0, key.size() - 3) + "_at" : key;
+}
+
+std::string Timestamp(int64_t ms, int64_t now_ms, bool with_age) {
+  if (ms <= 0) return "never";
+  std::time_t secs = static_cast<std::time_t>(ms / 1000);
+  std::tm tm{};
+  gmtime_r(&secs, &tm);
+  char date[32];
+  std::strftime(date, sizeof(date), "%Y-%m-%dT%H:%M:%S", &tm);
+  char text[96];
+  std::snprintf(text, sizeof(text), "%s.%03dZ", date, static_cast<int>(ms % 1000));
+  std::string out = text;
+  if (with_age && now_ms > 0) {
+    int64_t age_s = (now_ms - ms) / 1000;
+    out += age_s >= 0 ? " (" + std::to_string(age_s) + " s ago)" : " (in the future)";
+  }
+  return out;
+}
+
+std::string Scalar(const std::string& key, const nlohmann::json& v, int64_t now_ms) {
+  if (IsTimestamp(key) && v.is_number_integer()) return Timestamp(v.get<int64_t>(), now_ms, key != "now_ms");
+  return v.is_string() ? v.get<std::string>() : v.dump();
+}
+
+void Render(std::ostringstream& out, const nlohmann::json& j, const std::string& indent, int64_t now_ms) {
   size_t width = 0;
   for (auto it = j.begin(); it != j.end(); ++it) {
-    if (!it.value().is_object() && !it.value().is_array()) width = std::max(width, it.key().size());
+    if (!it.value().is_object() && !it.value().is_array()) width = std::max(width, ShownKey(it.key()).size());
   }
   for (auto it = j.begin(); it != j.end(); ++it) {
     const nlohmann::json& v = it.value();
     if (v.is_object()) {
       out << indent << it.key() << ":\n";
-      Render(out, v, indent + "  ");
+      Render(out, v, indent + "  ", now_ms);
     } else if (v.is_array()) {
       out << indent << it.key() << ":\n";
       for (const nlohmann::json& e : v) {
         if (e.is_object()) {
           out << indent << "  -\n";
-          Render(out, e, indent + "    ");
+          Render(out, e, indent + "    ", now_ms);
         } else {
           out << indent << "  - " << (e.is_string() ? e.get<std::string>() : e.dump()) << "\n";
         }
       }
     } else {
-      out << indent << it.key() << ":" << std::string(width - it.key().size() + 1, ' ')
-          << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+      std::string key = ShownKey(it.key());
+      out << indent << key << ":" << std::string(width - key.size() + 1, ' ') << Scalar(it.key(), v, now_ms)
+          << "\n";
     }
   }
 }
@@ -83,7 +120,12 @@ void Render(std::ostringstream& out, const nlohmann::json& j, const std::string&
 
 std::string RenderStatus(const nlohmann::json& status) {
   std::ostringstream out;
-  Render(out, status, "");
+  int64_t now_ms = 0;
+  if (status.contains("node") && status["node"].is_object() && status["node"].contains("now_ms") &&
+      status["node"]["now_ms"].is_number_integer()) {
+    now_ms = status["node"]["now_ms"].get<int64_t>();
+  }
+  Render(out, status, "", now_ms);
   return out.str();
 }
 

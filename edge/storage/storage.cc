@@ -6,7 +6,9 @@
 #include <array>
 #include <atomic>
 #include <chrono>
+#include <cinttypes>
 #include <condition_variable>
+#include <cstdio>
 #include <deque>
 #include <map>
 #include <mutex>
@@ -27,13 +29,20 @@ namespace {
 
 // Bumped with every change of the tables below; a database with a newer
 // version is refused (it was written by a newer EdgeTable).
-constexpr int64_t kSchemaVersion = 2;  // 2: items.seq (edge retention)
+// 2: items.seq (edge retention). 3: prev versions, changes.source and
+// sync_state (replication).
+constexpr int64_t kSchemaVersion = 3;
 
 // On-disk format. Integers are SQLite's (64-bit, the same on every
 // architecture); a replica id is stored as the int64 with its bit pattern.
 // Key columns hold the order-preserving encoding (item/key.h), compared by
 // memcmp as SQLite compares BLOBs. `seg` is SegmentHash(pk), for parallel
 // scans. A tombstone has deleted = 1, item NULL, and keeps its version.
+// prev_* is the version a row's (or record's) write replaced (see
+// ChangeRecord::prev_version), zero for none; changes.source is the peer
+// that delivered a remote change, 0 for a local write. The columns added by
+// an upgrade come last, in the order kUpgradeColumns adds them, so that a
+// created and an upgraded database have the same shape.
 constexpr char kSchemaSql[] = R"sql(
 CREATE TABLE IF NOT EXISTS meta(
   key TEXT PRIMARY KEY,
@@ -64,6 +73,9 @@ CREATE TABLE IF NOT EXISTS items(
   deleted INTEGER NOT NULL,
   item BLOB,
   seq INTEGER,
+  prev_hlc_ms INTEGER NOT NULL DEFAULT 0,
+  prev_counter INTEGER NOT NULL DEFAULT 0,
+  prev_replica INTEGER NOT NULL DEFAULT 0,
   PRIMARY KEY(table_id, pk, sk)
 ) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS changes(
@@ -79,10 +91,40 @@ CREATE TABLE IF NOT EXISTS changes(
   counter INTEGER NOT NULL,
   replica INTEGER NOT NULL,
   origin INTEGER NOT NULL,
-  ttl_delete INTEGER NOT NULL
+  ttl_delete INTEGER NOT NULL,
+  prev_hlc_ms INTEGER NOT NULL DEFAULT 0,
+  prev_counter INTEGER NOT NULL DEFAULT 0,
+  prev_replica INTEGER NOT NULL DEFAULT 0,
+  source INTEGER NOT NULL DEFAULT 0
 );
+CREATE TABLE IF NOT EXISTS sync_state(
+  key TEXT PRIMARY KEY,
+  value BLOB NOT NULL
+) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS items_by_expiry ON items(expires_s) WHERE expires_s IS NOT NULL;
 )sql";
+
+// Columns added since version 1, in the order they were added: an older
+// database gets the ones it lacks at Open (ALTER TABLE ... ADD COLUMN only
+// rewrites the schema, not the rows, so it is quick on a large database).
+// Rows written before version 3 read a zero prev version: ApplyRemote then
+// takes a stale redelivery of a write older than them for a "rejected"
+// conflict, an extra record, never a missed one.
+struct UpgradeColumn {
+  const char* table;
+  const char* column;
+  const char* declaration;
+};
+constexpr UpgradeColumn kUpgradeColumns[] = {
+    {"items", "seq", "INTEGER"},  // 2
+    {"items", "prev_hlc_ms", "INTEGER NOT NULL DEFAULT 0"},  // 3
+    {"items", "prev_counter", "INTEGER NOT NULL DEFAULT 0"},
+    {"items", "prev_replica", "INTEGER NOT NULL DEFAULT 0"},
+    {"changes", "prev_hlc_ms", "INTEGER NOT NULL DEFAULT 0"},
+    {"changes", "prev_counter", "INTEGER NOT NULL DEFAULT 0"},
+    {"changes", "prev_replica", "INTEGER NOT NULL DEFAULT 0"},
+    {"changes", "source", "INTEGER NOT NULL DEFAULT 0"},
+};
 
 // items.seq is the sequence of the row's last change record: the row's
 // changes are acknowledged by the upstream when seq <= upstream_acked_seq.
@@ -233,6 +275,22 @@ std::optional<int64_t> ExpiryOf(const TableSettings& s, const item::Item& it) {
   return v;
 }
 
+// A replica id as the conflict records show it: 16 hex digits, as in
+// clock::Version::ToString().
+std::string Hex(uint64_t v) {
+  char buf[24];
+  std::snprintf(buf, sizeof(buf), "%016" PRIx64, v);
+  return buf;
+}
+
+// The sort key of a conflict record: the loser's version, its time
+// zero-padded so that a table's conflicts sort by the time of the lost write.
+std::string ConflictId(const clock::Version& v) {
+  char buf[64];
+  std::snprintf(buf, sizeof(buf), "%015" PRId64 ".%" PRId32 "@%016" PRIx64, v.hlc_ms, v.counter, v.replica);
+  return buf;
+}
+
 int HistogramBucket(int64_t n) {
   int b = 0;
   while (n > 1 && b < 11) {
@@ -351,7 +409,7 @@ struct Storage::Impl {
   // ---- Writer thread only (and Open before it starts). ----
   std::unique_ptr<sqlite::Db> wdb;
   std::unique_ptr<sqlite::Statement> w_get_row, w_put_row, w_add_change, w_table_by_name,
-      w_set_meta, w_add_table_stats, w_set_expiry, w_expired, w_evict;
+      w_set_meta, w_add_table_stats, w_set_expiry, w_expired, w_evict, w_set_sync_state;
   std::map<std::string, TableInfo, std::less<>> w_tables;  // cleared on any doubt
   int64_t next_seq = 1;
   int64_t job_bytes = 0;
@@ -370,6 +428,8 @@ struct Storage::Impl {
   std::thread maintenance;
   std::atomic<int64_t> upstream_acked{0};
   std::atomic<int64_t> trimmed_seq{0};
+  // SetChangeLogHold: stream retention trims no record above it.
+  std::atomic<int64_t> change_log_hold{INT64_MAX};
   // Over the disk budget with BudgetPolicy::kBackpressure: writes get kBusy.
   std::atomic<bool> budget_exceeded{false};
 
@@ -459,11 +519,13 @@ struct Storage::Impl {
     {
       ET_ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::BeginImmediate(wdb.get()));
       ET_RETURN_IF_ERROR(wdb->Exec(kSchemaSql));
-      {
-        // Version 1 -> 2: items.seq.
-        ET_ASSIGN_OR_RETURN(int64_t has_seq,
-                            wdb->QueryInt("SELECT count(*) FROM pragma_table_info('items') WHERE name='seq'"));
-        if (has_seq == 0) ET_RETURN_IF_ERROR(wdb->Exec("ALTER TABLE items ADD COLUMN seq INTEGER"));
+      for (const UpgradeColumn& c : kUpgradeColumns) {
+        ET_ASSIGN_OR_RETURN(int64_t has, wdb->QueryInt(std::string("SELECT count(*) FROM pragma_table_info('") +
+                                                       c.table + "') WHERE name='" + c.column + "'"));
+        if (has == 0) {
+          ET_RETURN_IF_ERROR(wdb->Exec(std::string("ALTER TABLE ") + c.table + " ADD COLUMN " + c.column + " " +
+                                       c.declaration));
+        }
       }
       if (RetentionConfigured()) ET_RETURN_IF_ERROR(wdb->Exec(kAgeIndexSql));
       ET_ASSIGN_OR_RETURN(auto get_meta, wdb->Prepare("SELECT value FROM meta WHERE key=?1", false));
@@ -534,16 +596,22 @@ struct Storage::Impl {
       ET_RETURN_IF_ERROR(txn->Commit());
     }
 
-    ET_ASSIGN_OR_RETURN(w_get_row, wdb->Prepare("SELECT hlc_ms, counter, replica, deleted, item FROM items "
+    ET_ASSIGN_OR_RETURN(w_get_row, wdb->Prepare("SELECT hlc_ms, counter, replica, deleted, item, prev_hlc_ms, "
+                                                "prev_counter, prev_replica FROM items "
                                                 "WHERE table_id=?1 AND pk=?2 AND sk=?3"));
     ET_ASSIGN_OR_RETURN(w_put_row,
                         wdb->Prepare("INSERT OR REPLACE INTO items(table_id, pk, sk, seg, hlc_ms, counter, "
-                                     "replica, expires_s, deleted, item, seq) "
-                                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)"));
+                                     "replica, expires_s, deleted, item, seq, prev_hlc_ms, prev_counter, "
+                                     "prev_replica) "
+                                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)"));
     ET_ASSIGN_OR_RETURN(w_add_change,
                         wdb->Prepare("INSERT INTO changes(seq, txn_id, table_id, pk, sk, op, old_image, "
-                                     "new_image, hlc_ms, counter, replica, origin, ttl_delete) "
-                                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)"));
+                                     "new_image, hlc_ms, counter, replica, origin, ttl_delete, prev_hlc_ms, "
+                                     "prev_counter, prev_replica, source) "
+                                     "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, "
+                                     "?16, ?17)"));
+    ET_ASSIGN_OR_RETURN(w_set_sync_state,
+                        wdb->Prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES(?1, ?2)"));
     ET_ASSIGN_OR_RETURN(w_table_by_name, wdb->Prepare(kTableByNameSql));
     ET_ASSIGN_OR_RETURN(w_set_meta, wdb->Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)"));
     ET_ASSIGN_OR_RETURN(w_add_table_stats,
@@ -604,6 +672,7 @@ struct Storage::Impl {
     bool exists = false;  // a live item or a tombstone
     bool live = false;
     clock::Version version;
+    clock::Version prev_version;  // what the row's write replaced (ChangeRecord::prev_version)
     std::string bytes;  // encoded item when live
     item::Item item;    // decoded when live
   };
@@ -620,6 +689,8 @@ struct Storage::Impl {
     row->version = clock::Version{s->ColumnInt64(0), static_cast<int32_t>(s->ColumnInt64(1)),
                                   FromDb(s->ColumnInt64(2))};
     row->live = s->ColumnInt64(3) == 0;
+    row->prev_version = clock::Version{s->ColumnInt64(5), static_cast<int32_t>(s->ColumnInt64(6)),
+                                       FromDb(s->ColumnInt64(7))};
     if (row->live) {
       row->bytes = std::string(s->ColumnBlob(4));
       ET_ASSIGN_OR_RETURN(row->item, wire::DecodeItem(row->bytes));
@@ -628,7 +699,7 @@ struct Storage::Impl {
   }
 
   Status WriteRow(int64_t table_id, const item::EncodedKey& k, const clock::Version& v,
-                  std::optional<int64_t> expires_s, const std::string* bytes) {
+                  const clock::Version& prev, std::optional<int64_t> expires_s, const std::string* bytes) {
     sqlite::Statement* s = w_put_row.get();
     sqlite::ScopedReset reset(s);
     ET_RETURN_IF_ERROR(s->BindInt64(1, table_id));
@@ -643,13 +714,24 @@ struct Storage::Impl {
     if (bytes != nullptr) ET_RETURN_IF_ERROR(s->BindBlobRef(10, *bytes));
     // Every WriteRow is followed by the AppendChange that takes next_seq.
     ET_RETURN_IF_ERROR(s->BindInt64(11, next_seq));
+    ET_RETURN_IF_ERROR(s->BindInt64(12, prev.hlc_ms));
+    ET_RETURN_IF_ERROR(s->BindInt64(13, prev.counter));
+    ET_RETURN_IF_ERROR(s->BindInt64(14, ToDb(prev.replica)));
     return s->Run();
   }
 
+  // Who made a change and what it replaced, as logged with it.
+  struct Stamp {
+    clock::Version version;
+    clock::Version prev;  // ChangeRecord::prev_version
+    uint64_t origin = 0;
+    uint64_t source = 0;  // 0: a local write
+    bool ttl_delete = false;
+  };
+
   // Appends one change record (invariants 2, 3, 6). Returns its sequence.
   Result<int64_t> AppendChange(int64_t table_id, const item::EncodedKey& k, ChangeOp op,
-                               const std::string* old_image, const std::string* new_image,
-                               const clock::Version& v, uint64_t origin, bool ttl_delete,
+                               const std::string* old_image, const std::string* new_image, const Stamp& st,
                                int64_t* txn_id) {
     const int64_t seq = next_seq;
     if (*txn_id == 0) *txn_id = seq;
@@ -663,11 +745,15 @@ struct Storage::Impl {
     ET_RETURN_IF_ERROR(s->BindInt64(6, static_cast<int64_t>(op)));
     if (old_image != nullptr) ET_RETURN_IF_ERROR(s->BindBlobRef(7, *old_image));
     if (new_image != nullptr) ET_RETURN_IF_ERROR(s->BindBlobRef(8, *new_image));
-    ET_RETURN_IF_ERROR(s->BindInt64(9, v.hlc_ms));
-    ET_RETURN_IF_ERROR(s->BindInt64(10, v.counter));
-    ET_RETURN_IF_ERROR(s->BindInt64(11, ToDb(v.replica)));
-    ET_RETURN_IF_ERROR(s->BindInt64(12, ToDb(origin)));
-    ET_RETURN_IF_ERROR(s->BindInt64(13, ttl_delete ? 1 : 0));
+    ET_RETURN_IF_ERROR(s->BindInt64(9, st.version.hlc_ms));
+    ET_RETURN_IF_ERROR(s->BindInt64(10, st.version.counter));
+    ET_RETURN_IF_ERROR(s->BindInt64(11, ToDb(st.version.replica)));
+    ET_RETURN_IF_ERROR(s->BindInt64(12, ToDb(st.origin)));
+    ET_RETURN_IF_ERROR(s->BindInt64(13, st.ttl_delete ? 1 : 0));
+    ET_RETURN_IF_ERROR(s->BindInt64(14, st.prev.hlc_ms));
+    ET_RETURN_IF_ERROR(s->BindInt64(15, st.prev.counter));
+    ET_RETURN_IF_ERROR(s->BindInt64(16, ToDb(st.prev.replica)));
+    ET_RETURN_IF_ERROR(s->BindInt64(17, ToDb(st.source)));
     ET_RETURN_IF_ERROR(s->Run());
     ++next_seq;
     job_bytes += static_cast<int64_t>((old_image ? old_image->size() : 0) +
@@ -720,9 +806,9 @@ struct Storage::Impl {
       case Decision::Kind::kDelete: {
         if (!row.live) return Status::Ok();
         clock::Version v = NextVersion(row);
-        ET_RETURN_IF_ERROR(WriteRow(t.id, k, v, std::nullopt, nullptr));
-        ET_ASSIGN_OR_RETURN(out->seq, AppendChange(t.id, k, ChangeOp::kRemove, &row.bytes, nullptr, v,
-                                                   replica, ttl_delete, txn_id));
+        ET_RETURN_IF_ERROR(WriteRow(t.id, k, v, row.version, std::nullopt, nullptr));
+        ET_ASSIGN_OR_RETURN(out->seq, AppendChange(t.id, k, ChangeOp::kRemove, &row.bytes, nullptr,
+                                                   Stamp{v, row.version, replica, 0, ttl_delete}, txn_id));
         AddDelta(t.id, -1, -static_cast<int64_t>(row.bytes.size()));
         out->changed = true;
         out->version = v;
@@ -733,10 +819,11 @@ struct Storage::Impl {
         ET_RETURN_IF_ERROR(CheckNewItem(t, k, d.item()));
         std::string bytes = wire::EncodeItem(d.item());
         clock::Version v = NextVersion(row);
-        ET_RETURN_IF_ERROR(WriteRow(t.id, k, v, ExpiryOf(t.settings, d.item()), &bytes));
+        // row.version: a tombstone's too, zero when the key was never stored here.
+        ET_RETURN_IF_ERROR(WriteRow(t.id, k, v, row.version, ExpiryOf(t.settings, d.item()), &bytes));
         ChangeOp op = row.live ? ChangeOp::kModify : ChangeOp::kInsert;
         ET_ASSIGN_OR_RETURN(out->seq, AppendChange(t.id, k, op, row.live ? &row.bytes : nullptr, &bytes,
-                                                   v, replica, false, txn_id));
+                                                   Stamp{v, row.version, replica, 0, false}, txn_id));
         AddDelta(t.id, row.live ? 0 : 1,
                  static_cast<int64_t>(bytes.size()) - static_cast<int64_t>(row.bytes.size()));
         out->changed = true;
@@ -756,40 +843,127 @@ struct Storage::Impl {
     return ExecuteLocal(*t, k, w.fn, w.ttl_delete, &txn_id, out);
   }
 
-  Status ExecuteRemote(const RemoteChange& c, int64_t* txn_id, bool* applied) {
+  // One ApplyRemote call as the writer runs it.
+  struct RemoteBatch {
+    const ApplyRemoteOptions* options = nullptr;
+    // A copy: a failing write clears the writer's table cache.
+    std::optional<TableInfo> conflicts_table;
+    int64_t txn_id = 0;  // every record of the call, conflict records included (invariant 6)
+    int64_t conflicts = 0;
+  };
+
+  // Observes a received version, up to the batch's cap (observe_max_hlc_ms):
+  // the version is stored as it is, but a clock dragged far ahead would
+  // stamp every later local write with that future too.
+  void ObserveRemote(const clock::Version& v, int64_t max_hlc_ms) {
+    if (max_hlc_ms > 0 && v.hlc_ms > max_hlc_ms) {
+      hlc->Observe(clock::Version{max_hlc_ms, 0, 0});
+    } else {
+      hlc->Observe(v);
+    }
+  }
+
+  // Counts a conflict and, with a conflicts table, writes its item (the
+  // format of ConflictsTableSchema()) through the local write path, so that
+  // it is versioned, logged and streamed like any write, in the batch's
+  // transaction. loser_item / winner_put: nullptr / false for a delete.
+  Status RecordConflict(const TableInfo& t, const item::Map& key, std::string_view reason,
+                        const clock::Version& loser, const item::Item* loser_item, const clock::Version& winner,
+                        bool winner_put, RemoteBatch* b) {
+    ++b->conflicts;
+    if (!b->conflicts_table) return Status::Ok();
+    const TableInfo& ct = *b->conflicts_table;
+    item::Item rec;
+    rec["table"] = item::Value::S(t.name);
+    rec["conflict_id"] = item::Value::S(ConflictId(loser));
+    rec["key"] = item::Value::M(key);
+    rec["reason"] = item::Value::S(std::string(reason));
+    rec["loser_version"] = item::Value::S(loser.ToString());
+    rec["winner_version"] = item::Value::S(winner.ToString());
+    rec["loser_replica"] = item::Value::S(Hex(loser.replica));
+    rec["winner_replica"] = item::Value::S(Hex(winner.replica));
+    rec["loser_op"] = item::Value::S(loser_item != nullptr ? "PUT" : "DELETE");
+    rec["winner_op"] = item::Value::S(winner_put ? "PUT" : "DELETE");
+    rec["detected_ms"] = item::Value::N(item::Number::FromInt(opts.clock->NowMs()));
+    rec["detected_by"] = item::Value::S(Hex(replica));
+    if (loser_item != nullptr) {
+      // One level deeper and with the record's own attributes, a valid item
+      // may no longer be one (size, nesting); the record must not fail the
+      // batch, so it goes without the item.
+      rec["loser_item"] = item::Value::M(*loser_item);
+      if (!item::ValidateItem(rec, ct.key_schema).ok()) {
+        rec.erase("loser_item");
+        rec["loser_item_omitted"] = item::Value::Bool(true);
+      }
+    }
+    ET_ASSIGN_OR_RETURN(item::EncodedKey k, item::ExtractKey(rec, ct.key_schema));
+    MutateFn fn = [&rec](const item::Item*) -> Result<Decision> { return Decision::Put(std::move(rec)); };
+    WriteOutcome out;
+    return ExecuteLocal(ct, k, fn, false, &b->txn_id, &out)
+        .WithPrefix("storage: recording a conflict in " + ct.name);
+  }
+
+  // Applies one remote change (see "Conflicts" at ApplyRemote in storage.h).
+  Status ExecuteRemote(const RemoteChange& c, RemoteBatch* b, bool* applied) {
     ET_ASSIGN_OR_RETURN(const TableInfo* t, WriterTable(c.table));
     ET_ASSIGN_OR_RETURN(item::EncodedKey k, item::ExtractKey(c.key, t->key_schema, true));
     if (c.version.is_zero()) return Status::InvalidArgument("storage: remote change without a version");
-    hlc->Observe(c.version);
+    ObserveRemote(c.version, b->options->observe_max_hlc_ms);
     Row row;
     ET_RETURN_IF_ERROR(ReadRow(t->id, k, &row));
     if (row.exists && !(c.version > row.version)) {  // invariant (5), idempotent apply
       *applied = false;
+      // Older than the stored write, whose writer had not seen it: it lost.
+      // Otherwise a duplicate, or a stale redelivery of a write the stored
+      // one replaced knowingly.
+      // Two deletes (e.g. two replicas' TTL sweeps) agree: no conflict.
+      const bool both_deletes = !c.new_item && !row.live;
+      if (c.version < row.version && row.prev_version < c.version && !both_deletes) {
+        ET_RETURN_IF_ERROR(RecordConflict(*t, c.key, "rejected", c.version, c.new_item ? &*c.new_item : nullptr,
+                                          row.version, row.live, b));
+      }
       return Status::Ok();
     }
     const uint64_t origin = c.origin_replica != 0 ? c.origin_replica : c.version.replica;
+    // The prev version travels unchanged, so that every replica judges a
+    // later change against the same history.
+    Stamp stamp{c.version, c.prev_version, origin, b->options->source_replica, false};
     if (c.new_item) {
       ET_RETURN_IF_ERROR(CheckNewItem(*t, k, *c.new_item));
       std::string bytes = wire::EncodeItem(*c.new_item);
-      ET_RETURN_IF_ERROR(WriteRow(t->id, k, c.version, ExpiryOf(t->settings, *c.new_item), &bytes));
+      ET_RETURN_IF_ERROR(
+          WriteRow(t->id, k, c.version, c.prev_version, ExpiryOf(t->settings, *c.new_item), &bytes));
       ChangeOp op = row.live ? ChangeOp::kModify : ChangeOp::kInsert;
       ET_ASSIGN_OR_RETURN(int64_t seq, AppendChange(t->id, k, op, row.live ? &row.bytes : nullptr, &bytes,
-                                                    c.version, origin, false, txn_id));
+                                                    stamp, &b->txn_id));
       (void)seq;
       AddDelta(t->id, row.live ? 0 : 1,
                static_cast<int64_t>(bytes.size()) - static_cast<int64_t>(row.bytes.size()));
     } else {
       // A tombstone even where nothing was stored, so that an older write
       // arriving later cannot resurrect the item; logged for forwarding.
-      ET_RETURN_IF_ERROR(WriteRow(t->id, k, c.version, std::nullopt, nullptr));
+      stamp.ttl_delete = c.ttl_delete;
+      ET_RETURN_IF_ERROR(WriteRow(t->id, k, c.version, c.prev_version, std::nullopt, nullptr));
       ET_ASSIGN_OR_RETURN(int64_t seq, AppendChange(t->id, k, ChangeOp::kRemove,
-                                                    row.live ? &row.bytes : nullptr, nullptr, c.version,
-                                                    origin, c.ttl_delete, txn_id));
+                                                    row.live ? &row.bytes : nullptr, nullptr, stamp, &b->txn_id));
       (void)seq;
       if (row.live) AddDelta(t->id, -1, -static_cast<int64_t>(row.bytes.size()));
     }
     *applied = true;
+    // Newer, but made without knowledge of the stored write: that one lost.
+    if (row.exists && c.prev_version < row.version && (c.new_item || row.live)) {
+      ET_RETURN_IF_ERROR(RecordConflict(*t, c.key, "overwritten", row.version, row.live ? &row.item : nullptr,
+                                        c.version, c.new_item.has_value(), b));
+    }
     return Status::Ok();
+  }
+
+  Status PutSyncState(std::string_view key, std::string_view value) {
+    if (key.empty()) return Status::InvalidArgument("storage: empty sync state key");
+    sqlite::ScopedReset reset(w_set_sync_state.get());
+    ET_RETURN_IF_ERROR(w_set_sync_state->BindText(1, key));
+    ET_RETURN_IF_ERROR(w_set_sync_state->BindBlobRef(2, value));
+    return w_set_sync_state->Run();
   }
 
   // ======================= Maintenance (writer thread, inside a job) =======================
@@ -965,6 +1139,9 @@ struct Storage::Impl {
   Status RetentionStep(int n, int64_t* evicted, int64_t* forced, int64_t* trimmed, int64_t* forced_trimmed,
                        int64_t* trimmed_to, int64_t* db_bytes, bool* more) {
     const int64_t acked = opts.no_upstream ? INT64_MAX : upstream_acked.load();
+    // Records above the hold are as good as unacknowledged: a downstream
+    // peer still needs them (only a forced trim takes them).
+    const int64_t trim_acked = std::min(acked, change_log_hold.load());
     struct Victim {
       int64_t table_id;
       std::string pk, sk;
@@ -1030,9 +1207,9 @@ struct Storage::Impl {
     }
 
     // The disk budget. What goes, in order, while over it: acknowledged
-    // change records (the stream horizon gives way), acknowledged items,
-    // then with kEvict the oldest unacknowledged records and items (forced,
-    // counted, logged).
+    // change records at or below the hold (the stream horizon gives way),
+    // acknowledged items, then with kEvict the oldest unacknowledged or held
+    // records and unacknowledged items (forced, counted, logged).
     auto measure = [&]() -> Status {
       ET_ASSIGN_OR_RETURN(int64_t page_size, wdb->QueryInt("PRAGMA page_size"));
       ET_ASSIGN_OR_RETURN(int64_t pages, wdb->QueryInt("PRAGMA page_count"));
@@ -1045,7 +1222,7 @@ struct Storage::Impl {
     if (over) {
       bool unused = false;
       int64_t n_trimmed = 0;
-      ET_RETURN_IF_ERROR(TrimStep(n, *trimmed_to, acked, INT64_MAX, &n_trimmed, trimmed_to, &unused));
+      ET_RETURN_IF_ERROR(TrimStep(n, *trimmed_to, trim_acked, INT64_MAX, &n_trimmed, trimmed_to, &unused));
       *trimmed += n_trimmed;
       std::vector<Victim> victims;
       auto bind_acked = [&](sqlite::Statement* s) { return s->BindInt64(1, acked); };
@@ -1062,8 +1239,8 @@ struct Storage::Impl {
         *forced += static_cast<int64_t>(victims.size());
         if (n_trimmed > 0 || !victims.empty()) {
           ET_LOG_WARN("storage: disk budget of {} bytes reached ({} bytes in use) with nothing "
-                      "acknowledged: dropped {} unacknowledged change records and {} items, which the "
-                      "upstream never received", opts.disk_budget_bytes, *db_bytes, n_trimmed, victims.size());
+                      "acknowledged: dropped {} unacknowledged or held change records and {} items, which "
+                      "the upstream or a downstream peer may never receive", opts.disk_budget_bytes, *db_bytes, n_trimmed, victims.size());
         }
       }
       const bool progress = n_trimmed > 0 || !victims.empty();
@@ -1682,21 +1859,46 @@ Result<WriteOutcome> Storage::Delete(const std::string& table, const item::Map& 
 }
 
 Result<std::vector<bool>> Storage::ApplyRemote(std::vector<RemoteChange> changes) {
-  std::vector<bool> applied(changes.size(), false);
-  if (changes.empty()) return applied;
+  ET_ASSIGN_OR_RETURN(RemoteOutcome out, ApplyRemote(std::move(changes), ApplyRemoteOptions{}));
+  return std::move(out.applied);
+}
+
+Result<RemoteOutcome> Storage::ApplyRemote(std::vector<RemoteChange> changes, const ApplyRemoteOptions& options) {
+  RemoteOutcome outcome;
+  outcome.applied.assign(changes.size(), false);
+  if (changes.empty() && options.sync_state.empty()) return outcome;
   Impl* d = impl_.get();
   auto job = [&]() -> Status {
-    int64_t txn_id = 0;
+    Impl::RemoteBatch b;
+    b.options = &options;
+    if (!options.conflicts_table.empty()) {
+      // Checked whether or not a conflict comes: a misconfigured table fails
+      // every batch, not only the first one with a conflict.
+      ET_ASSIGN_OR_RETURN(const TableInfo* ct, d->WriterTable(options.conflicts_table));
+      if (!(ct->key_schema == ConflictsTableSchema())) {
+        return Status::InvalidArgument("storage: conflicts table " + ct->name +
+                                       " does not have the key schema of ConflictsTableSchema()");
+      }
+      b.conflicts_table = *ct;
+    }
     for (size_t i = 0; i < changes.size(); ++i) {
       bool a = false;
-      ET_RETURN_IF_ERROR(d->ExecuteRemote(changes[i], &txn_id, &a).WithPrefix(
-          "change " + std::to_string(i)));
-      applied[i] = a;
+      ET_RETURN_IF_ERROR(d->ExecuteRemote(changes[i], &b, &a).WithPrefix("change " + std::to_string(i)));
+      outcome.applied[i] = a;
     }
+    for (const auto& [key, value] : options.sync_state) ET_RETURN_IF_ERROR(d->PutSyncState(key, value));
+    outcome.conflicts = b.conflicts;
     return Status::Ok();
   };
   ET_RETURN_IF_ERROR(d->Submit(job));
-  return applied;
+  return outcome;
+}
+
+item::KeySchema ConflictsTableSchema() {
+  item::KeySchema k;
+  k.partition = {"table", item::Type::kS};
+  k.sort = item::KeyAttribute{"conflict_id", item::Type::kS};
+  return k;
 }
 
 // ---- Reads ----
@@ -1860,7 +2062,8 @@ Result<std::vector<ChangeRecord>> Storage::ReadChanges(int64_t after_seq, int li
   ET_ASSIGN_OR_RETURN(auto r, impl_->AcquireReader());
   ET_ASSIGN_OR_RETURN(sqlite::Statement * s,
                       r->Get("SELECT c.seq, c.txn_id, c.table_id, t.name, c.pk, c.sk, c.op, c.old_image, "
-                             "c.new_image, c.hlc_ms, c.counter, c.replica, c.origin, c.ttl_delete "
+                             "c.new_image, c.hlc_ms, c.counter, c.replica, c.origin, c.ttl_delete, c.prev_hlc_ms, "
+                             "c.prev_counter, c.prev_replica, c.source "
                              "FROM changes c LEFT JOIN tables t ON t.table_id = c.table_id "
                              "WHERE c.seq > ?1 ORDER BY c.seq LIMIT ?2"));
   sqlite::ScopedReset reset(s);
@@ -1875,7 +2078,8 @@ Result<std::vector<ChangeRecord>> Storage::ReadTableChanges(int64_t table_id, in
   ET_ASSIGN_OR_RETURN(auto r, impl_->AcquireReader());
   ET_ASSIGN_OR_RETURN(sqlite::Statement * s,
                       r->Get("SELECT c.seq, c.txn_id, c.table_id, t.name, c.pk, c.sk, c.op, c.old_image, "
-                             "c.new_image, c.hlc_ms, c.counter, c.replica, c.origin, c.ttl_delete "
+                             "c.new_image, c.hlc_ms, c.counter, c.replica, c.origin, c.ttl_delete, c.prev_hlc_ms, "
+                             "c.prev_counter, c.prev_replica, c.source "
                              "FROM changes c LEFT JOIN tables t ON t.table_id = c.table_id "
                              "WHERE c.seq > ?1 AND c.seq <= ?3 AND c.table_id = ?4 ORDER BY c.seq LIMIT ?2"));
   sqlite::ScopedReset reset(s);
@@ -1908,6 +2112,9 @@ Result<std::vector<ChangeRecord>> Storage::Impl::ReadChangeRows(sqlite::Statemen
                                FromDb(s->ColumnInt64(11))};
     c.origin_replica = FromDb(s->ColumnInt64(12));
     c.ttl_delete = s->ColumnInt64(13) != 0;
+    c.prev_version = clock::Version{s->ColumnInt64(14), static_cast<int32_t>(s->ColumnInt64(15)),
+                                    FromDb(s->ColumnInt64(16))};
+    c.source_replica = FromDb(s->ColumnInt64(17));
     out.push_back(std::move(c));
   }
   return out;
@@ -1938,6 +2145,44 @@ Status Storage::SetUpstreamAckedSeq(int64_t seq) {
   return Status::Ok();
 }
 
+void Storage::SetChangeLogHold(int64_t seq) { impl_->change_log_hold.store(std::max<int64_t>(seq, 0)); }
+
+Result<std::optional<std::string>> Storage::GetSyncState(std::string_view key) {
+  ET_ASSIGN_OR_RETURN(auto r, impl_->AcquireReader());
+  ET_ASSIGN_OR_RETURN(sqlite::Statement * s, r->Get("SELECT value FROM sync_state WHERE key=?1"));
+  sqlite::ScopedReset reset(s);
+  ET_RETURN_IF_ERROR(s->BindText(1, std::string(key)));
+  ET_ASSIGN_OR_RETURN(bool row, s->Step());
+  if (!row) return std::optional<std::string>();
+  return std::optional<std::string>(std::string(s->ColumnBlob(0)));
+}
+
+Result<std::map<std::string, std::string>> Storage::ListSyncState(std::string_view prefix) {
+  ET_ASSIGN_OR_RETURN(auto r, impl_->AcquireReader());
+  // Keys compare as bytes (TEXT, BINARY collation): a prefix is a range.
+  const std::string low(prefix);
+  const std::optional<std::string> high = PrefixSuccessor(low);
+  ET_ASSIGN_OR_RETURN(sqlite::Statement * s,
+                      r->Get(high ? "SELECT key, value FROM sync_state WHERE key >= ?1 AND key < ?2 ORDER BY key"
+                                  : "SELECT key, value FROM sync_state WHERE key >= ?1 ORDER BY key"));
+  sqlite::ScopedReset reset(s);
+  ET_RETURN_IF_ERROR(s->BindText(1, low));
+  if (high) ET_RETURN_IF_ERROR(s->BindText(2, *high));
+  std::map<std::string, std::string> out;
+  for (;;) {
+    ET_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    out.emplace(std::string(s->ColumnText(0)), std::string(s->ColumnBlob(1)));
+  }
+  return out;
+}
+
+Status Storage::SetSyncState(std::string_view key, std::string_view value) {
+  if (key.empty()) return Status::InvalidArgument("storage: empty sync state key");
+  Impl* d = impl_.get();
+  return d->Submit([&]() -> Status { return d->PutSyncState(key, value); });
+}
+
 Result<MaintenanceReport> Storage::RunMaintenanceOnce() {
   Impl* d = impl_.get();
   MaintenanceReport rep;
@@ -1951,7 +2196,8 @@ Result<MaintenanceReport> Storage::RunMaintenanceOnce() {
         bool more = false;
         ET_RETURN_IF_ERROR(d->RecomputeExpiryStep(d->opts.ttl_sweep_batch_items, &rep.expiry_recomputed, &more));
         ET_RETURN_IF_ERROR(d->SweepStep(d->opts.ttl_sweep_batch_items, &rep.ttl_deleted, &more));
-        const int64_t ack = d->opts.no_upstream ? INT64_MAX : d->upstream_acked.load();
+        const int64_t ack = std::min(d->opts.no_upstream ? INT64_MAX : d->upstream_acked.load(),
+                                     d->change_log_hold.load());
         const int64_t cutoff_ms = d->opts.clock->NowMs() - d->opts.stream_retention_ms;
         ET_RETURN_IF_ERROR(d->TrimStep(d->opts.change_log_trim_batch, d->trimmed_seq.load(), ack, cutoff_ms,
                                        &rep.changes_trimmed, &trimmed_to, &more));

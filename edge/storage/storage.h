@@ -41,10 +41,18 @@
 //      tombstone that keeps its version, so that an older write arriving
 //      later (ApplyRemote) cannot resurrect the item. Reads, queries and
 //      scans never return tombstones.
-//  (6) The records of one write call (one item, or every item of a
-//      Transact) share one txn_id, the sequence number of their first record,
-//      and are contiguous in the log, so that a transaction can be shipped
-//      whole.
+//  (6) The records of one write call (one item, every item of a Transact,
+//      or every change one ApplyRemote applied with its conflict records)
+//      share one txn_id, the sequence number of their first record, and are
+//      contiguous in the log, so that a transaction can be shipped whole.
+//  (7) Every change record and every stored row (tombstones included)
+//      carries prev_version, the version its write replaced: for a local
+//      write the version stored before it, for a remote change the one it
+//      replaced at its origin, copied unchanged, so that every replica
+//      judges a later change against the same history (see "Conflicts" at
+//      ApplyRemote; tests/edge/storage/sync_support_test.cc).
+//  (8) ApplyRemote commits its applied changes, its conflict records and
+//      its sync state entries in one transaction, or none of them.
 //
 // TTL (DynamoDB's rules). The expiry of an item is its table's TTL attribute
 // when that is a number holding an integer (epoch seconds); it is stored in
@@ -79,14 +87,18 @@
 // log goes first: acknowledged records are trimmed before the stream
 // retention says (stream readers lose them, the upstream has them), then
 // acknowledged items are evicted; with kEvict and nothing acknowledged
-// left, the oldest unacknowledged records (forced_trims) and items
-// (forced_evictions) go, counted and logged.
+// left, the oldest unacknowledged or held records (forced_trims, see
+// SetChangeLogHold) and unacknowledged items (forced_evictions) go, counted
+// and logged.
 //
 // Change log retention. A record is trimmed when its version time is older
-// than stream_retention_ms and its seq <= UpstreamAckedSeq() (or always,
-// with no_upstream). Trimming removes a prefix of the log in seq order and
-// records meta 'last_seq' first, so invariant (3) holds across restarts;
-// TrimmedSeq() tells stream readers what is gone.
+// than stream_retention_ms, its seq <= UpstreamAckedSeq() (or always, with
+// no_upstream) and its seq <= the change log hold (SetChangeLogHold: a hub
+// keeps what a downstream peer has not pulled yet). Only the disk budget
+// trims above the hold, each such record counted in forced_trims. Trimming
+// removes a prefix of the log in seq order and records meta 'last_seq'
+// first, so invariant (3) holds across restarts; TrimmedSeq() tells stream
+// readers what is gone.
 //
 // Threads: every method may be called from any thread, concurrently. The
 // Storage object must outlive every call; the destructor completes queued
@@ -99,6 +111,8 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
+#include <utility>
 #include <vector>
 
 #include "edge/base/clock.h"
@@ -357,7 +371,16 @@ struct ChangeRecord {
   std::optional<std::string> old_image;  // edge/wire EncodeItem bytes
   std::optional<std::string> new_image;  // absent for kRemove
   clock::Version version;
+  // The version this change replaced: for a local write the version stored
+  // before it (a tombstone's included; zero when the key was never stored
+  // here); for a change applied by ApplyRemote the one it replaced at its
+  // origin (RemoteChange::prev_version), so that it travels unchanged.
+  clock::Version prev_version;
   uint64_t origin_replica = 0;  // the replica the change came from
+  // The peer that delivered the change here (ApplyRemoteOptions::
+  // source_replica); 0 for a local write. Sync never sends a change back to
+  // the peer it came from.
+  uint64_t source_replica = 0;
   bool ttl_delete = false;      // a kRemove made by TTL expiry
 };
 
@@ -369,7 +392,53 @@ struct RemoteChange {
   clock::Version version;
   uint64_t origin_replica = 0;  // 0: version.replica
   bool ttl_delete = false;
+  // The version the change replaced at its origin (ChangeRecord::
+  // prev_version there); zero when none. Used to tell a conflict from an
+  // update (see "Conflicts" at ApplyRemote).
+  clock::Version prev_version;
 };
+
+// How ApplyRemote applies a batch.
+struct ApplyRemoteOptions {
+  // The peer that delivered the batch; logged as ChangeRecord::source_replica.
+  uint64_t source_replica = 0;
+  // When not empty: the name of a table (created by the caller with
+  // ConflictsTableSchema()) where every conflict found by this call is
+  // recorded, in the same transaction (see "Conflicts").
+  std::string conflicts_table;
+  // When > 0: the clock observes the versions of the batch only up to this
+  // time (a version further ahead is still applied with its own version, so
+  // that every replica keeps the same winner, but it cannot drag this node's
+  // clock along: sync's "clamp" skew policy).
+  int64_t observe_max_hlc_ms = 0;
+  // Sync state entries (see SetSyncState) written in the same transaction,
+  // e.g. a pull cursor that must move exactly when the batch is applied.
+  std::vector<std::pair<std::string, std::string>> sync_state;
+};
+
+struct RemoteOutcome {
+  std::vector<bool> applied;  // per change: newer than the stored version, so applied
+  int64_t conflicts = 0;      // conflicts recorded (or found, without a conflicts table)
+};
+
+// The key schema of a conflicts table: partition key "table" (S), sort key
+// "conflict_id" (S). Each conflict is one item, written as a local write of
+// this node (a version of its own, a change record, streamed like any
+// write); the same lost write found again overwrites its item:
+//   table         S  the table of the item in conflict
+//   conflict_id   S  "<loser version hlc_ms, 15 digits zero-padded>.<counter>@<replica hex>"
+//   key           M  the item's key
+//   reason        S  "overwritten": the stored write lost to the incoming one;
+//                    "rejected": the incoming write lost to the stored one
+//   loser_version, winner_version  S  clock::Version::ToString()
+//   loser_replica, winner_replica  S  the replicas that issued them (hex)
+//   loser_op, winner_op            S  "PUT" or "DELETE"
+//   loser_item    M  the losing item (absent for a DELETE, or when the record
+//                    would pass the item size limit, or the nesting limit one
+//                    level deeper: then loser_item_omitted BOOL true)
+//   detected_ms   N  this node's wall clock when the conflict was found
+//   detected_by   S  this node's replica id (hex)
+item::KeySchema ConflictsTableSchema();
 
 // --- Stats -----------------------------------------------------------------
 
@@ -396,7 +465,9 @@ struct StorageStats {
   // Edge retention.
   int64_t evictions = 0;          // acknowledged items evicted (age or budget)
   int64_t forced_evictions = 0;   // unacknowledged items evicted by the budget: data the upstream never got
-  int64_t forced_trims = 0;       // unacknowledged change records trimmed by the budget: changes the upstream never got
+  // Unacknowledged or held (SetChangeLogHold) change records trimmed by the
+  // budget: changes the upstream or a downstream peer may never get.
+  int64_t forced_trims = 0;
   int64_t db_bytes = 0;           // pages in use, as last measured by maintenance
   bool over_budget = false;       // kBackpressure is refusing writes
 };
@@ -409,7 +480,7 @@ struct MaintenanceReport {
   int64_t evicted = 0;         // acknowledged items evicted
   int64_t forced_evicted = 0;  // unacknowledged items evicted by the budget
   int64_t budget_trimmed = 0;  // acknowledged change records trimmed by the budget (in changes_trimmed)
-  int64_t forced_trimmed = 0;  // unacknowledged change records trimmed by the budget (in changes_trimmed)
+  int64_t forced_trimmed = 0;  // unacknowledged or held change records trimmed by the budget (in changes_trimmed)
   bool more = false;  // a task stopped at its batch bound: call again
 };
 
@@ -419,7 +490,8 @@ class Storage {
   // (random 64-bit, generated once and persisted), the clock's floor.
   // Returns kIOError when the file cannot be opened or set up, kCorruption
   // when it is not an EdgeTable database, kInvalidArgument when its schema
-  // version is newer than this build knows or an option is out of range.
+  // version is newer than this build knows or an option is out of range. An
+  // older schema is upgraded in place (columns added, never rows rewritten).
   static Result<std::unique_ptr<Storage>> Open(const Options& options);
   ~Storage();
   Storage(const Storage&) = delete;
@@ -482,10 +554,36 @@ class Storage {
   // its version is newer than the one stored for its key (tombstones
   // included), so that applying the same change twice, or an older one
   // after a newer, is a no-op. A delete stores a tombstone with its version
-  // even when no item exists. Observes every version on the clock. Applied
-  // changes are logged with their own version and origin; all of them share
-  // one txn_id. Returns, per change, whether it was applied; errors as
-  // Apply() (any error: nothing was applied).
+  // even when no item exists. Observes every version on the clock (up to
+  // options.observe_max_hlc_ms). Applied changes are logged with their own
+  // version, prev_version and origin, and options.source_replica; they and
+  // the conflict records share one txn_id (invariant 6). options.sync_state
+  // is written in the same transaction (invariant 8). Returns, per change,
+  // whether it was applied, and the conflicts found. Errors as Apply(), and
+  // kNotFound when options.conflicts_table does not exist, kInvalidArgument
+  // when its key schema is not ConflictsTableSchema() or a sync state key is
+  // empty. Any error: nothing was applied, no conflict and no sync state
+  // was written.
+  //
+  // Conflicts. With last-writer-wins every replica keeps the same winner; a
+  // conflict is a write that lost to a write made without knowledge of it.
+  // With S the stored row (live or tombstone) and C the incoming change:
+  //  - C.version == S.version: a duplicate; no conflict.
+  //  - C newer than S: applied; a conflict ("overwritten", S lost) when S
+  //    exists and C.prev_version < S.version (C's writer had not seen S).
+  //  - C older than S: not applied; a conflict ("rejected", C lost) when
+  //    S.prev_version < C.version (S's writer had not seen C); otherwise C is
+  //    a stale redelivery of a write S already superseded.
+  //  - A delete meeting a delete (C and S both remove the item, e.g. the TTL
+  //    sweeps of two replicas) is never a conflict: both writers agree.
+  // (The items table keeps each row's prev_version for this, invariant 7.)
+  // Two concurrent deletes of one item conflict as well (one of them lost),
+  // though both leave the same tombstone. A row stored before schema
+  // version 3 has a zero prev_version: an older change arriving for it
+  // counts as "rejected" even when it is a stale redelivery.
+  Result<RemoteOutcome> ApplyRemote(std::vector<RemoteChange> changes,
+                                    const ApplyRemoteOptions& options);
+  // The same with default options: no source, conflicts only counted.
   Result<std::vector<bool>> ApplyRemote(std::vector<RemoteChange> changes);
 
   // --- Reads -----------------------------------------------------------
@@ -524,6 +622,27 @@ class Storage {
   // than the current one is ignored (OK). kInvalidArgument when seq is
   // negative or above the last committed sequence; kBusy as Apply().
   Status SetUpstreamAckedSeq(int64_t seq);
+
+  // Holds stream-retention trimming of the change log at `seq`: records
+  // above it are not trimmed by age (a hub sets the lowest pull cursor of its
+  // downstream peers, so that a peer offline for a while still finds its
+  // changes). The disk budget still trims, counted as forced_trims when
+  // above the hold. Not persisted (the caller sets it again after Open);
+  // default, and INT64_MAX: no hold; a negative seq holds everything, as 0.
+  void SetChangeLogHold(int64_t seq);
+
+  // --- Sync state: small named values persisted with the data -------------
+
+  // Keys are compared as bytes; values are opaque bytes. Reads see committed
+  // values only (as every read).
+  // The value, or nullopt when the key was never set (never kNotFound);
+  // kIOError/kCorruption when SQLite fails.
+  Result<std::optional<std::string>> GetSyncState(std::string_view key);
+  // Every entry whose key starts with `prefix` (all for ""), in key order.
+  Result<std::map<std::string, std::string>> ListSyncState(std::string_view prefix);
+  // Sets (through the writer, committed when it returns). kInvalidArgument
+  // for an empty key; kBusy and storage errors as Apply().
+  Status SetSyncState(std::string_view key, std::string_view value);
 
   // --- Maintenance ----------------------------------------------------------
 

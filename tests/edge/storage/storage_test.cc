@@ -495,7 +495,7 @@ TEST_F(StorageTest, ApplyRemoteIsIdempotentAndTombstonesBlockOlderVersions) {
   CreateTelemetry();
   const uint64_t peer = 0xBEEF;
   auto change = [&](int64_t hlc, std::optional<item::Item> it) {
-    return RemoteChange{"telemetry", Key("d", 1), std::move(it), clock::Version{hlc, 0, peer}, 0, false};
+    return RemoteChange{"telemetry", Key("d", 1), std::move(it), clock::Version{hlc, 0, peer}, 0, false, {}};
   };
   auto apply1 = [&](RemoteChange c) {
     auto r = db_->ApplyRemote({std::move(c)});
@@ -515,9 +515,9 @@ TEST_F(StorageTest, ApplyRemoteIsIdempotentAndTombstonesBlockOlderVersions) {
   EXPECT_EQ(**db_->Get("telemetry", Key("d", 1)), Reading("d", 1, 25));
 
   // A delete of an item this replica never had still leaves a tombstone.
-  RemoteChange del{"telemetry", Key("d", 2), std::nullopt, clock::Version{t0 + 50, 0, peer}, 0, true};
+  RemoteChange del{"telemetry", Key("d", 2), std::nullopt, clock::Version{t0 + 50, 0, peer}, 0, true, {}};
   ASSERT_TRUE(db_->ApplyRemote({del}).ok());
-  RemoteChange late{"telemetry", Key("d", 2), Reading("d", 2, 1), clock::Version{t0 + 40, 0, peer}, 0, false};
+  RemoteChange late{"telemetry", Key("d", 2), Reading("d", 2, 1), clock::Version{t0 + 40, 0, peer}, 0, false, {}};
   EXPECT_FALSE((*db_->ApplyRemote({late}))[0]);
   EXPECT_FALSE(db_->Get("telemetry", Key("d", 2))->has_value());
 
@@ -544,12 +544,12 @@ TEST_F(StorageTest, ApplyRemoteIsIdempotentAndTombstonesBlockOlderVersions) {
 
   // A batch is one transaction: one bad change, nothing applied.
   std::vector<RemoteChange> batch{change(t0 + 10'000, Reading("d", 1, 1)),
-                                  RemoteChange{"missing", Key("d", 1), std::nullopt, {t0 + 10'001, 0, peer}, 0, false}};
+                                  RemoteChange{"missing", Key("d", 1), std::nullopt, {t0 + 10'001, 0, peer}, 0, false, {}}};
   EXPECT_EQ(db_->ApplyRemote(batch).status().code(), Status::Code::kNotFound);
   EXPECT_EQ(**db_->Get("telemetry", Key("d", 1)), Reading("d", 1, 100));
   // A batch that applies shares one txn_id.
   batch.pop_back();
-  batch.push_back(RemoteChange{"telemetry", Key("d", 3), Reading("d", 3, 3), {t0 + 10'002, 0, peer}, 0, false});
+  batch.push_back(RemoteChange{"telemetry", Key("d", 3), Reading("d", 3, 3), {t0 + 10'002, 0, peer}, 0, false, {}});
   auto ok = db_->ApplyRemote(batch);
   ASSERT_TRUE(ok.ok());
   EXPECT_EQ(*ok, (std::vector<bool>{true, true}));

@@ -1,0 +1,381 @@
+// The replication protocol end to end in one process: edges (Client) and a
+// hub (Hub) over a transport that calls the hub's handlers directly.
+
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "edge/base/clock.h"
+#include "edge/storage/storage.h"
+#include "edge/wire/sync_codec.h"
+#include "sync/protocol/client.h"
+#include "sync/protocol/hub.h"
+#include "tests/support/temp_dir.h"
+
+namespace edgetable::sync {
+namespace {
+
+using item::Item;
+using item::Map;
+using item::Value;
+
+constexpr int64_t kT0 = 1'780'000'000'000;
+
+class LoopbackTransport final : public Transport {
+ public:
+  LoopbackTransport(Hub* hub, std::string token) : hub_(hub) { caller_.bearer_token = std::move(token); }
+  Result<HttpReply> Post(std::string_view path, std::string_view body) override {
+    ++stats_.requests;
+    last_body_.assign(body);
+    HubReply r = path == kPushPath ? hub_->HandlePush(caller_, body) : hub_->HandlePull(caller_, body);
+    return HttpReply{r.status, std::move(r.body), std::move(r.content_type)};
+  }
+  TransportStats Stats() const override { return stats_; }
+  const std::string& last_body() const { return last_body_; }
+
+ private:
+  Hub* hub_;
+  Caller caller_;
+  TransportStats stats_;
+  std::string last_body_;
+};
+
+Item Reading(const std::string& device, int64_t ts, const std::string& value) {
+  return Item{{"device", Value::S(device)},
+              {"ts", Value::N(item::Number::FromInt(ts))},
+              {"v", Value::S(value)}};
+}
+Map KeyOf(const std::string& device, int64_t ts) {
+  return Map{{"device", Value::S(device)}, {"ts", Value::N(item::Number::FromInt(ts))}};
+}
+item::KeySchema ReadingsSchema() {
+  return item::KeySchema{{"device", item::Type::kS}, item::KeyAttribute{"ts", item::Type::kN}};
+}
+
+struct Node {
+  std::unique_ptr<storage::Storage> storage;
+  std::unique_ptr<LoopbackTransport> transport;
+  std::unique_ptr<Client> client;
+};
+
+class SyncProtocolTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    storage::Options o;
+    o.path = dir_.File("hub.db");
+    o.clock = &clock_;
+    o.no_upstream = true;
+    o.ttl_sweep_interval_ms = 0;
+    hub_storage_ = storage::Storage::Open(o).value();
+    HubOptions h;
+    h.clock = &clock_;
+    h.peers = {PeerConfig{"gw-a", "token-a", "", {}},
+               PeerConfig{"gw-b", "token-b", "", {}},
+               PeerConfig{"gw-c", "token-c", "", Scope{{"readings"}, {"c/"}}}};
+    hub_ = Hub::Create(hub_storage_.get(), h).value();
+  }
+
+  Node MakeEdge(const std::string& name, const std::string& token, const Clock* clock = nullptr,
+                ClientOptions options = {}) {
+    Node n;
+    storage::Options o;
+    o.path = dir_.File(name + ".db");
+    o.clock = clock ? clock : &clock_;
+    o.ttl_sweep_interval_ms = 0;
+    n.storage = storage::Storage::Open(o).value();
+    n.transport = std::make_unique<LoopbackTransport>(hub_.get(), token);
+    options.clock = clock ? clock : &clock_;
+    n.client = Client::Create(n.storage.get(), n.transport.get(), options).value();
+    return n;
+  }
+
+  static void CreateReadings(storage::Storage* s) {
+    ASSERT_TRUE(s->CreateTable("readings", ReadingsSchema()).ok());
+  }
+
+  testing::TempDir dir_;
+  FakeClock clock_{kT0};
+  std::unique_ptr<storage::Storage> hub_storage_;
+  std::unique_ptr<Hub> hub_;
+};
+
+TEST_F(SyncProtocolTest, WriteOnOneEdgeArrivesAtHubAndOtherEdgeWithItsVersion) {
+  Node a = MakeEdge("a", "token-a");
+  Node b = MakeEdge("b", "token-b");
+  CreateReadings(a.storage.get());
+  auto w = a.storage->Put("readings", Reading("d1", 1, "x"));
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE(a.client->SyncOnce().ok()) << a.client->Stats().last_error;
+  EXPECT_EQ(a.storage->UpstreamAckedSeq(), a.storage->Stats().last_seq);
+  auto at_hub = hub_storage_->GetStored("readings", KeyOf("d1", 1));
+  ASSERT_TRUE(at_hub.ok());
+  ASSERT_TRUE(at_hub->has_value());
+  EXPECT_EQ((*at_hub)->version, w->version);
+  ASSERT_TRUE(b.client->SyncOnce().ok()) << b.client->Stats().last_error;
+  auto at_b = b.storage->GetStored("readings", KeyOf("d1", 1));
+  ASSERT_TRUE(at_b.ok());
+  ASSERT_TRUE(at_b->has_value());
+  EXPECT_EQ((*at_b)->version, w->version);
+  EXPECT_EQ((*at_b)->item, Reading("d1", 1, "x"));
+  // The origin never gets its own change back, and B does not push it back.
+  ASSERT_TRUE(a.client->SyncOnce().ok());
+  EXPECT_EQ(a.client->Stats().changes_pulled, 0);
+  ASSERT_TRUE(b.client->SyncOnce().ok());
+  EXPECT_EQ(b.client->Stats().changes_pushed, 0);
+  EXPECT_EQ(hub_->Stats().changes_applied, 1);
+}
+
+TEST_F(SyncProtocolTest, ApplyingTheSameBatchTwiceChangesNothing) {
+  Node a = MakeEdge("a", "token-a");
+  CreateReadings(a.storage.get());
+  ASSERT_TRUE(a.storage->Put("readings", Reading("d1", 1, "x")).ok());
+  ASSERT_TRUE(a.storage->Put("readings", Reading("d1", 2, "y")).ok());
+  bool more = false;
+  ASSERT_TRUE(a.client->PushOnce(&more).ok());
+  const std::string body = a.transport->last_body();
+  const int64_t hub_seq = hub_storage_->Stats().last_seq;
+  HubReply again = hub_->HandlePush(Caller{"token-a", ""}, body);
+  ASSERT_EQ(again.status, 200) << again.body;
+  auto ack = wire::DecodeSyncPushAck(again.body).value();
+  EXPECT_EQ(ack.applied, 0);
+  EXPECT_EQ(ack.skipped, 2);
+  EXPECT_EQ(hub_storage_->Stats().last_seq, hub_seq);
+}
+
+TEST_F(SyncProtocolTest, TransactionsTravelWholeEvenWithTinyBatches) {
+  ClientOptions small;
+  small.batch_changes_max = 1;
+  Node a = MakeEdge("a", "token-a", nullptr, small);
+  CreateReadings(a.storage.get());
+  std::vector<storage::Write> writes;
+  for (int i = 0; i < 3; ++i) {
+    Item it = Reading("d1", i, "t");
+    writes.push_back(storage::Write{"readings", KeyOf("d1", i),
+                                    [it](const Item*) -> Result<storage::Decision> { return storage::Decision::Put(it); },
+                                    false});
+  }
+  ASSERT_TRUE(a.storage->Transact(std::move(writes)).status.ok());
+  ASSERT_TRUE(a.storage->Put("readings", Reading("d2", 1, "single")).ok());
+  bool more = false;
+  ASSERT_TRUE(a.client->PushOnce(&more).ok());
+  EXPECT_TRUE(more);
+  auto batch = wire::DecodeSyncBatch(a.transport->last_body()).value();
+  ASSERT_EQ(batch.changes.size(), 3u);
+  EXPECT_EQ(batch.changes[0].txn_id, batch.changes[2].txn_id);
+  EXPECT_EQ(hub_->Stats().changes_applied, 3);
+  ASSERT_TRUE(a.client->PushOnce(&more).ok());
+  EXPECT_FALSE(more);
+  EXPECT_EQ(hub_->Stats().changes_applied, 4);
+}
+
+TEST_F(SyncProtocolTest, CallersWithoutOrWithUnknownCredentialsAreRefused) {
+  Node a = MakeEdge("a", "token-a");
+  CreateReadings(a.storage.get());
+  ASSERT_TRUE(a.storage->Put("readings", Reading("d1", 1, "x")).ok());
+  bool more = false;
+  ASSERT_TRUE(a.client->PushOnce(&more).ok());
+  const std::string body = a.transport->last_body();
+  EXPECT_EQ(hub_->HandlePush(Caller{}, body).status, 401);
+  EXPECT_EQ(hub_->HandlePush(Caller{"token-x", ""}, body).status, 401);
+  EXPECT_EQ(hub_->HandlePull(Caller{"", "CN=nobody"}, body).status, 401);
+  // Another peer replaying A's batch claims A's replica id.
+  HubReply stolen = hub_->HandlePush(Caller{"token-b", ""}, body);
+  EXPECT_EQ(stolen.status, 403);
+  EXPECT_NE(stolen.body.find("belongs to peer gw-a"), std::string::npos) << stolen.body;
+  EXPECT_EQ(hub_->Stats().unauthenticated, 3);
+  EXPECT_EQ(hub_->Stats().forbidden, 1);
+}
+
+TEST_F(SyncProtocolTest, ABatchWithAnyChangeOutOfScopeIsRefusedWhole) {
+  Node c = MakeEdge("c", "token-c");
+  CreateReadings(c.storage.get());
+  ASSERT_TRUE(c.storage->Put("readings", Reading("c/1", 1, "in")).ok());
+  ASSERT_TRUE(c.storage->Put("readings", Reading("x/1", 1, "out")).ok());
+  Status s = c.client->SyncOnce();
+  EXPECT_EQ(s.code(), Status::Code::kPermissionDenied) << s.ToString();
+  EXPECT_EQ(c.storage->UpstreamAckedSeq(), 0);
+  auto t = hub_storage_->DescribeTable("readings");
+  EXPECT_TRUE(!t.ok() || t->item_count == 0);
+  EXPECT_NE(c.client->Stats().last_error.find("outside the scope"), std::string::npos);
+
+  // Another table is outside the scope as a whole.
+  Node c2 = MakeEdge("c2", "token-c");
+  ASSERT_TRUE(c2.storage->CreateTable("other", ReadingsSchema()).ok());
+  ASSERT_TRUE(c2.storage->Put("other", Reading("c/1", 1, "x")).ok());
+  EXPECT_EQ(c2.client->SyncOnce().code(), Status::Code::kPermissionDenied);
+}
+
+TEST_F(SyncProtocolTest, PullsReturnOnlyWhatIsInScope) {
+  Node a = MakeEdge("a", "token-a");
+  CreateReadings(a.storage.get());
+  ASSERT_TRUE(a.storage->CreateTable("other", ReadingsSchema()).ok());
+  ASSERT_TRUE(a.storage->Put("readings", Reading("c/1", 1, "mine")).ok());
+  ASSERT_TRUE(a.storage->Put("readings", Reading("d/1", 1, "not mine")).ok());
+  ASSERT_TRUE(a.storage->Put("other", Reading("c/1", 1, "other table")).ok());
+  ASSERT_TRUE(a.client->SyncOnce().ok()) << a.client->Stats().last_error;
+  Node c = MakeEdge("c", "token-c");
+  ASSERT_TRUE(c.client->SyncOnce().ok()) << c.client->Stats().last_error;
+  EXPECT_EQ(c.client->Stats().changes_pulled, 1);
+  EXPECT_TRUE(c.storage->Get("readings", KeyOf("c/1", 1)).value().has_value());
+  EXPECT_FALSE(c.storage->Get("readings", KeyOf("d/1", 1)).value().has_value());
+  EXPECT_FALSE(c.storage->DescribeTable("other").ok());
+}
+
+TEST_F(SyncProtocolTest, AVersionBeyondTheSkewBoundIsRefusedWithRefusePolicy) {
+  OffsetClock ahead(&clock_, 2 * 3600 * 1000);
+  Node a = MakeEdge("a", "token-a", &ahead);
+  CreateReadings(a.storage.get());
+  ASSERT_TRUE(a.storage->Put("readings", Reading("d1", 1, "from the future")).ok());
+  Status s = a.client->SyncOnce();
+  EXPECT_EQ(s.code(), Status::Code::kConditionFailed) << s.ToString();
+  EXPECT_NE(s.message().find("skew"), std::string::npos);
+  EXPECT_EQ(a.storage->UpstreamAckedSeq(), 0);
+  EXPECT_FALSE(hub_storage_->DescribeTable("readings").ok());
+  EXPECT_LT(hub_storage_->LastVersion().hlc_ms, kT0 + 3600 * 1000);
+  EXPECT_EQ(hub_->Stats().skew_flagged, 2);  // the change and the sender's clock
+}
+
+TEST_F(SyncProtocolTest, ClampPolicyAppliesTheVersionButKeepsTheClock) {
+  hub_.reset();
+  HubOptions h;
+  h.clock = &clock_;
+  h.skew_policy = SkewPolicy::kClamp;
+  h.max_skew_ms = 60'000;
+  h.peers = {PeerConfig{"gw-a", "token-a", "", {}}};
+  hub_ = Hub::Create(hub_storage_.get(), h).value();
+  OffsetClock ahead(&clock_, 2 * 3600 * 1000);
+  Node a = MakeEdge("a", "token-a", &ahead);
+  CreateReadings(a.storage.get());
+  auto w = a.storage->Put("readings", Reading("d1", 1, "from the future"));
+  ASSERT_TRUE(a.client->SyncOnce().ok()) << a.client->Stats().last_error;
+  auto at_hub = hub_storage_->GetStored("readings", KeyOf("d1", 1)).value();
+  ASSERT_TRUE(at_hub.has_value());
+  EXPECT_EQ(at_hub->version, w->version);
+  EXPECT_LE(hub_storage_->LastVersion().hlc_ms, kT0 + 60'000);
+}
+
+TEST_F(SyncProtocolTest, ConcurrentWritesConvergeAndTheLoserIsRecorded) {
+  Node a = MakeEdge("a", "token-a");
+  Node b = MakeEdge("b", "token-b");
+  CreateReadings(a.storage.get());
+  CreateReadings(b.storage.get());
+  auto wa = a.storage->Put("readings", Reading("d1", 1, "from a"));
+  clock_.AdvanceMs(5);
+  auto wb = b.storage->Put("readings", Reading("d1", 1, "from b"));
+  ASSERT_TRUE(wa.ok() && wb.ok());
+  ASSERT_GT(wb->version, wa->version);
+  for (int round = 0; round < 2; ++round) {
+    ASSERT_TRUE(a.client->SyncOnce().ok()) << a.client->Stats().last_error;
+    ASSERT_TRUE(b.client->SyncOnce().ok()) << b.client->Stats().last_error;
+  }
+  for (storage::Storage* s : {a.storage.get(), b.storage.get(), hub_storage_.get()}) {
+    auto got = s->GetStored("readings", KeyOf("d1", 1)).value();
+    ASSERT_TRUE(got.has_value());
+    EXPECT_EQ(got->version, wb->version);
+    EXPECT_EQ(got->item.at("v").s(), "from b");
+  }
+  // A's write lost at the hub (overwritten) and at A (overwritten): recorded.
+  for (storage::Storage* s : {a.storage.get(), hub_storage_.get()}) {
+    storage::ScanRequest scan;
+    scan.table = std::string(kConflictsTable);
+    auto page = s->Scan(scan).value();
+    ASSERT_EQ(page.items.size(), 1u);
+    const Item& c = page.items[0];
+    EXPECT_EQ(c.at("loser_version").s(), wa->version.ToString());
+    EXPECT_EQ(c.at("winner_version").s(), wb->version.ToString());
+  }
+}
+
+TEST_F(SyncProtocolTest, DirectionsDecideWhatGoesUpAndDown) {
+  ClientOptions opts;
+  opts.table_directions = {{"local_only", Direction::kNone}, {"config", Direction::kDown}};
+  Node a = MakeEdge("a", "token-a", nullptr, opts);
+  ASSERT_TRUE(a.storage->CreateTable("local_only", ReadingsSchema()).ok());
+  ASSERT_TRUE(a.storage->CreateTable("config", ReadingsSchema()).ok());
+  ASSERT_TRUE(a.storage->Put("local_only", Reading("d1", 1, "stays")).ok());
+  ASSERT_TRUE(a.storage->Put("config", Reading("d1", 1, "stays too")).ok());
+  ASSERT_TRUE(a.client->SyncOnce().ok()) << a.client->Stats().last_error;
+  EXPECT_FALSE(hub_storage_->DescribeTable("local_only").ok());
+  EXPECT_FALSE(hub_storage_->DescribeTable("config").ok());
+  EXPECT_EQ(a.storage->UpstreamAckedSeq(), a.storage->Stats().last_seq);
+  // The hub's config comes down; its other tables do not.
+  ASSERT_TRUE(hub_storage_->CreateTable("config", ReadingsSchema()).ok());
+  ASSERT_TRUE(hub_storage_->CreateTable("local_only", ReadingsSchema()).ok());
+  ASSERT_TRUE(hub_storage_->Put("config", Reading("d2", 1, "from hub")).ok());
+  ASSERT_TRUE(hub_storage_->Put("local_only", Reading("d2", 1, "from hub")).ok());
+  ASSERT_TRUE(a.client->SyncOnce().ok()) << a.client->Stats().last_error;
+  EXPECT_TRUE(a.storage->Get("config", KeyOf("d2", 1)).value().has_value());
+  EXPECT_FALSE(a.storage->Get("local_only", KeyOf("d2", 1)).value().has_value());
+}
+
+TEST_F(SyncProtocolTest, PullCursorSurvivesARestartAndNothingIsAppliedTwice) {
+  CreateReadings(hub_storage_.get());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(hub_storage_->Put("readings", Reading("h", i, "x")).ok());
+  {
+    Node a = MakeEdge("a", "token-a");
+    ASSERT_TRUE(a.client->SyncOnce().ok()) << a.client->Stats().last_error;
+    EXPECT_EQ(a.client->Stats().changes_applied, 5);
+  }
+  Node again = MakeEdge("a", "token-a");
+  EXPECT_EQ(again.client->Stats().pull_cursor, hub_storage_->Stats().last_seq);
+  ASSERT_TRUE(again.client->SyncOnce().ok());
+  EXPECT_EQ(again.client->Stats().changes_pulled, 0);
+}
+
+TEST_F(SyncProtocolTest, TtlDeletesReplicateMarkedAsTtlDeletes) {
+  Node a = MakeEdge("a", "token-a");
+  Node b = MakeEdge("b", "token-b");
+  CreateReadings(a.storage.get());
+  ASSERT_TRUE(a.storage->Put("readings", Reading("d1", 1, "x")).ok());
+  ASSERT_TRUE(a.client->SyncOnce().ok());
+  ASSERT_TRUE(b.client->SyncOnce().ok());
+  ASSERT_TRUE(a.storage->Apply(storage::Write{"readings", KeyOf("d1", 1),
+                                              [](const Item*) -> Result<storage::Decision> {
+                                                return storage::Decision::Delete();
+                                              },
+                                              true})
+                  .ok());
+  ASSERT_TRUE(a.client->SyncOnce().ok());
+  ASSERT_TRUE(b.client->SyncOnce().ok());
+  EXPECT_FALSE(b.storage->Get("readings", KeyOf("d1", 1)).value().has_value());
+  auto changes = b.storage->ReadChanges(0, 100).value();
+  ASSERT_FALSE(changes.empty());
+  EXPECT_EQ(changes.back().op, storage::ChangeOp::kRemove);
+  EXPECT_TRUE(changes.back().ttl_delete);
+  auto at_hub = hub_storage_->ReadChanges(0, 100).value();
+  EXPECT_TRUE(at_hub.back().ttl_delete);
+}
+
+TEST_F(SyncProtocolTest, GarbageIsRefusedAndChangesNothing) {
+  const int64_t seq = hub_storage_->Stats().last_seq;
+  HubReply r = hub_->HandlePush(Caller{"token-a", ""}, "not a sync message at all");
+  EXPECT_EQ(r.status, 400);
+  EXPECT_EQ(hub_storage_->Stats().last_seq, seq);
+}
+
+TEST_F(SyncProtocolTest, AChangeClaimingTheHubsReplicaIsRefused) {
+  CreateReadings(hub_storage_.get());
+  wire::SyncBatch b;
+  b.sender = 0x1234;
+  b.after_seq = 0;
+  b.through_seq = 1;
+  b.tables.push_back(wire::SyncTable{"readings", ReadingsSchema()});
+  wire::SyncChange c;
+  c.seq = 1;
+  c.txn_id = 1;
+  c.partition_key = item::EncodeKeyValue(Value::S("d1")).value();
+  c.sort_key = item::EncodeKeyValue(Value::N(item::Number::FromInt(1))).value();
+  c.version = clock::Version{kT0, 0, hub_storage_->replica_id()};
+  c.origin = hub_storage_->replica_id();
+  c.new_image = std::nullopt;
+  c.op = 3;
+  b.changes.push_back(c);
+  HubReply r = hub_->HandlePush(Caller{"token-a", ""}, wire::EncodeSyncBatch(b));
+  EXPECT_EQ(r.status, 403) << r.body;
+  EXPECT_FALSE(hub_storage_->GetStored("readings", KeyOf("d1", 1)).value().has_value());
+}
+
+}  // namespace
+}  // namespace edgetable::sync
