@@ -12,6 +12,11 @@ find_package(CURL REQUIRED)                            # sync/transport
 find_package(PahoMqttCpp REQUIRED)                     # edge/ingest
 find_package(zstd REQUIRED)                            # sync (batch compression)
 
+# libsystemd: sd_notify (readiness, watchdog, reload) for the systemd unit.
+# No CMake package; pkg-config finds it, also in the cross sysroots.
+find_package(PkgConfig REQUIRED)
+pkg_check_modules(LIBSYSTEMD REQUIRED IMPORTED_TARGET libsystemd)  # edge/app
+
 # FlatBuffers: header-only at run time; flatc runs on the build host, also when
 # cross-compiling (the toolchain files search programs on the host only).
 find_path(FLATBUFFERS_INCLUDE_DIR flatbuffers/flatbuffers.h REQUIRED)

@@ -20,12 +20,21 @@ With --acked-log FILE the simulator writes one line "device ts" per reading
 whose message the broker acknowledged (PUBACK), which is what the crash
 tests compare the store against.
 
-Needs python3-paho-mqtt (Debian, 1.6). Example:
+With --count 0 it publishes until SIGINT or SIGTERM, then waits for the
+broker's acknowledgements of what it sent and prints its summary (the demo,
+examples/demo.sh, runs it so). --wall-clock stamps readings with the current
+time instead of --start-ms plus a counter; --stats-file FILE writes the
+summary as JSON ({"messages", "readings", "acked", "complete"}).
+
+Needs python3-paho-mqtt (Debian, 1.6). Examples:
   examples/sensor_sim.py --port 1883 --devices 10 --rate 200 --count 1000
+  examples/sensor_sim.py --port 1883 --devices 10 --rate 20 --count 0 --wall-clock
 """
 import argparse
 import json
+import os
 import random
+import signal
 import struct
 import sys
 import threading
@@ -192,7 +201,7 @@ def main(argv=None):
     p.add_argument("--port", type=int, default=1883)
     p.add_argument("--devices", type=int, default=10)
     p.add_argument("--rate", type=float, default=100.0, help="messages per second, all devices (0: as fast as possible)")
-    p.add_argument("--count", type=int, default=1000, help="messages in all")
+    p.add_argument("--count", type=int, default=1000, help="messages in all (0: until SIGINT or SIGTERM)")
     p.add_argument("--batch", type=int, default=1, help="readings per message (json-array, flatbuffers)")
     p.add_argument("--format", choices=["json", "json-array", "flatbuffers"], default="json")
     p.add_argument("--topic", default=None, help="topic with {device}; default by format")
@@ -200,31 +209,51 @@ def main(argv=None):
     p.add_argument("--client-id", default=f"sensor-sim-{random.randrange(1 << 30)}")
     p.add_argument("--inflight", type=int, default=100)
     p.add_argument("--start-ms", type=int, default=None, help="first reading's ts (default: now)")
+    p.add_argument("--wall-clock", action="store_true",
+                   help="ts = the current time in ms (kept increasing per device) instead of start + a counter")
     p.add_argument("--acked-log", default=None)
+    p.add_argument("--stats-file", default=None, help="write the summary here as JSON")
     args = p.parse_args(argv)
 
     topic = args.topic or {"json": "sensors/{device}/telemetry", "json-array": "batches/{device}",
                            "flatbuffers": "frames/{device}"}[args.format]
     batch = 1 if args.format == "json" else args.batch
     start = args.start_ms if args.start_ms is not None else int(time.time() * 1000)
+
+    # Unbounded runs stop at SIGINT/SIGTERM: finish the message in hand, then
+    # wait for the acknowledgements below. Bounded runs keep Python's defaults.
+    stop = threading.Event()
+    if args.count == 0 and threading.current_thread() is threading.main_thread():
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(sig, lambda *_: stop.set())
+
     pub = Publisher(args.host, args.port, args.client_id, args.inflight)
     t0 = time.time()
     seq = [0] * args.devices
-    for n in range(args.count):
+    last_ts = [0] * args.devices
+    base = [(20 + random.random() * 5, random.randrange(35, 60)) for _ in range(args.devices)]
+    n = 0
+    while (args.count == 0 or n < args.count) and not stop.is_set():
         d = n % args.devices
         device = f"dev-{d:04d}"
         readings = []
         for _ in range(batch):
-            ts = start + seq[d]
+            if args.wall_clock:
+                ts = max(int(time.time() * 1000), last_ts[d] + 1)
+            else:
+                ts = start + seq[d]
             seq[d] += 1
-            readings.append((ts, {"temp": round(20 + random.random() * 5, 3), "hum": random.randrange(30, 70),
-                                  "state": "ok"}))
+            last_ts[d] = ts
+            temp, hum = base[d]
+            readings.append((ts, {"temp": round(temp + random.uniform(-0.5, 0.5), 3),
+                                  "hum": hum + random.randrange(-2, 3), "state": "ok"}))
         payload = make_payload(args.format, device, readings)
         pub.publish(topic.replace("{device}", device), payload, [(device, ts) for ts, _ in readings], args.qos)
+        n += 1
         if args.rate > 0:
-            ahead = (n + 1) / args.rate - (time.time() - t0)
+            ahead = n / args.rate - (time.time() - t0)
             if ahead > 0:
-                time.sleep(ahead)
+                stop.wait(ahead)
     ok = pub.wait_acked()
     elapsed = time.time() - t0
     pub.close()
@@ -232,8 +261,12 @@ def main(argv=None):
         with open(args.acked_log, "w") as f:
             for device, ts in pub.acked:
                 f.write(f"{device} {ts}\n")
-    print(f"published {args.count} messages ({args.count * batch} readings) in {elapsed:.2f}s, "
-          f"{len(pub.acked)} readings acknowledged{'' if ok else ', some NOT acknowledged'}")
+    if args.stats_file:
+        with open(args.stats_file + ".tmp", "w") as f:
+            json.dump({"messages": n, "readings": n * batch, "acked": len(pub.acked), "complete": ok}, f)
+        os.replace(args.stats_file + ".tmp", args.stats_file)
+    print(f"published {n} messages ({n * batch} readings) in {elapsed:.2f}s, "
+          f"{len(pub.acked)} readings acknowledged{'' if ok else ', some NOT acknowledged'}", flush=True)
     return 0 if ok else 1
 
 

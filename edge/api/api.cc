@@ -1,6 +1,8 @@
 #include "edge/api/api.h"
 
+#include <algorithm>
 #include <array>
+#include <chrono>
 #include <cstdio>
 #include <exception>
 
@@ -53,6 +55,30 @@ constexpr std::array kOperations = {
 struct Counters {
   std::atomic<int64_t> requests{0};
   std::atomic<int64_t> errors{0};
+  std::array<std::atomic<int64_t>, kLatencyBoundsUs.size() + 1> latency_buckets{};
+  std::atomic<int64_t> latency_sum_us{0};
+};
+
+// Adds one request's latency to its operation's histogram when the request
+// has been answered (every return path of Handle() after the count).
+class LatencyRecorder {
+ public:
+  explicit LatencyRecorder(std::chrono::steady_clock::time_point start) : start_(start) {}
+  ~LatencyRecorder() {
+    if (counters_ == nullptr) return;
+    int64_t us = std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now() - start_)
+                     .count();
+    size_t bucket = std::lower_bound(kLatencyBoundsUs.begin(), kLatencyBoundsUs.end(), us) - kLatencyBoundsUs.begin();
+    counters_->latency_buckets[bucket].fetch_add(1, std::memory_order_relaxed);
+    counters_->latency_sum_us.fetch_add(us, std::memory_order_relaxed);
+  }
+  LatencyRecorder(const LatencyRecorder&) = delete;
+  LatencyRecorder& operator=(const LatencyRecorder&) = delete;
+  void Track(Counters* counters) { counters_ = counters; }
+
+ private:
+  std::chrono::steady_clock::time_point start_;
+  Counters* counters_ = nullptr;
 };
 
 }  // namespace
@@ -84,6 +110,7 @@ Status Api::Register(net::Router& router) {
 }
 
 void Api::Handle(const net::Request& request, net::Response& response) {
+  LatencyRecorder latency(std::chrono::steady_clock::now());
   char request_id[40];
   std::snprintf(request_id, sizeof(request_id), "ET%016llX%08llX",
                 static_cast<unsigned long long>(impl_->options.clock->NowMs()),
@@ -122,6 +149,7 @@ void Api::Handle(const net::Request& request, net::Response& response) {
   }
   Counters& counters = impl_->counters[op_index];
   counters.requests.fetch_add(1, std::memory_order_relaxed);
+  latency.Track(&counters);
 
   Result<nlohmann::json> body = item::ParseJson(request.body.empty() ? std::string_view("{}") : std::string_view(request.body));
   if (!body.ok() || !body->is_object()) {
@@ -154,9 +182,15 @@ void Api::Handle(const net::Request& request, net::Response& response) {
 std::vector<OperationStats> Api::Stats() const {
   std::vector<OperationStats> out;
   for (size_t i = 0; i < kOperations.size(); ++i) {
-    out.push_back({std::string(kOperations[i].name),
-                   impl_->counters[i].requests.load(std::memory_order_relaxed),
-                   impl_->counters[i].errors.load(std::memory_order_relaxed)});
+    const Counters& c = impl_->counters[i];
+    OperationStats& op = out.emplace_back();
+    op.operation = std::string(kOperations[i].name);
+    op.requests = c.requests.load(std::memory_order_relaxed);
+    op.errors = c.errors.load(std::memory_order_relaxed);
+    for (size_t b = 0; b < c.latency_buckets.size(); ++b) {
+      op.latency_buckets[b] = c.latency_buckets[b].load(std::memory_order_relaxed);
+    }
+    op.latency_sum_us = c.latency_sum_us.load(std::memory_order_relaxed);
   }
   return out;
 }

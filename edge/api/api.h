@@ -15,6 +15,7 @@
 // Threads: Handle() runs concurrently on the server's worker threads; the
 // Api object must outlive the server that calls it. Storage is not owned.
 
+#include <array>
 #include <atomic>
 #include <cstdint>
 #include <map>
@@ -35,11 +36,23 @@ struct ApiOptions {
   const Clock* clock = Clock::System();
 };
 
+// Upper bounds (microseconds) of the request latency histogram's buckets;
+// one more bucket counts what is above the last bound.
+inline constexpr std::array<int64_t, 14> kLatencyBoundsUs = {
+    500, 1000, 2500, 5000, 10000, 25000, 50000, 100000, 250000, 500000, 1000000, 2500000, 5000000, 10000000};
+
 // Per-operation counters, for /metrics and `edgetable status`.
 struct OperationStats {
   std::string operation;
   int64_t requests = 0;
   int64_t errors = 0;  // answered with any error
+  // Latency of the counted requests, from Handle() entry to the response
+  // built (steady clock): requests per bucket of kLatencyBoundsUs (not
+  // cumulative; the last bucket is above the last bound) and their sum.
+  // Recorded when a request is answered, so while requests are in flight
+  // the buckets add up to less than `requests`.
+  std::array<int64_t, kLatencyBoundsUs.size() + 1> latency_buckets{};
+  int64_t latency_sum_us = 0;
 };
 
 class Api {

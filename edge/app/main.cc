@@ -6,6 +6,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "edge/app/backup.h"
 #include "edge/app/config.h"
 #include "edge/app/node.h"
 #include "edge/app/status.h"
@@ -54,6 +55,22 @@ int main(int argc, char** argv) {
   status->add_option("-a,--address", status_address, "HOST:PORT of the node's plain HTTP API (overrides the config)");
   status->add_flag("--json", status_json, "Print the raw JSON");
 
+  // backup / restore (edge/app/backup.h).
+  std::string backup_dest, backup_config, backup_data_dir;
+  bool backup_force = false;
+  CLI::App* backup = cli.add_subcommand("backup", "Copy a node's database while it serves (consistent, online)");
+  backup->add_option("DEST", backup_dest, "Backup file to write (or a directory to write it in)")->required();
+  backup->add_option("-c,--config", backup_config, "The node's config file (to find node.data_dir)");
+  backup->add_option("-d,--data-dir", backup_data_dir, "The node's data directory (overrides the config)");
+  backup->add_flag("--force", backup_force, "Replace DEST if it exists");
+  std::string restore_src, restore_config, restore_data_dir;
+  bool restore_force = false;
+  CLI::App* restore = cli.add_subcommand("restore", "Restore a backup into a stopped node's data directory (new replica id)");
+  restore->add_option("SRC", restore_src, "Backup file made by `edgetable backup`")->required();
+  restore->add_option("-c,--config", restore_config, "The node's config file (to find node.data_dir)");
+  restore->add_option("-d,--data-dir", restore_data_dir, "The node's data directory (overrides the config)");
+  restore->add_flag("--force", restore_force, "Replace the database of a non-empty data directory");
+
   CLI11_PARSE(cli, argc, argv);
 
   if (version->parsed()) {
@@ -79,6 +96,23 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  if (backup->parsed() || restore->parsed()) {
+    const bool is_backup = backup->parsed();
+    Result<std::string> dir = is_backup ? edgetable::app::ResolveDataDir(backup_config, backup_data_dir)
+                                        : edgetable::app::ResolveDataDir(restore_config, restore_data_dir);
+    if (!dir.ok()) return Fail(kExitConfig, dir.status());
+    if (is_backup) {
+      Result<edgetable::app::BackupResult> r = edgetable::app::BackupDataDir(*dir, backup_dest, backup_force);
+      if (!r.ok()) return Fail(kExitFailure, r.status());
+      std::fputs(edgetable::app::DescribeBackup(*r).c_str(), stdout);
+    } else {
+      Result<edgetable::app::RestoreResult> r = edgetable::app::RestoreDataDir(restore_src, *dir, restore_force);
+      if (!r.ok()) return Fail(kExitFailure, r.status());
+      std::fputs(edgetable::app::DescribeRestore(*r).c_str(), stdout);
+    }
+    return 0;
+  }
+
   // serve
   Config config;
   if (!config_path.empty()) {
@@ -98,7 +132,21 @@ int main(int argc, char** argv) {
     return Fail(kExitConfig, Status::InvalidArgument("unknown log level '" +
                                                      config.node.log_level + "'"));
   }
-  Status s = edgetable::app::RunNode(config);
+  // SIGHUP: the node reads the config again as above: the file, then the flags.
+  edgetable::app::ServeOptions serve_options;
+  serve_options.config_path = config_path;
+  if (!config_path.empty()) {
+    serve_options.reload = [&]() -> Result<Config> {
+      Result<Config> fresh = edgetable::app::LoadConfigFile(config_path);
+      if (!fresh.ok()) return fresh.status();
+      if (!data_dir.empty()) fresh->node.data_dir = data_dir;
+      if (!log_level.empty()) fresh->node.log_level = log_level;
+      if (!listen.empty()) fresh->api.listen = config.api.listen;
+      if (Status v = edgetable::app::ValidateConfig(*fresh); !v.ok()) return v;
+      return fresh;
+    };
+  }
+  Status s = edgetable::app::RunNode(config, serve_options);
   if (!s.ok()) return Fail(s.code() == Status::Code::kInvalidArgument ? kExitConfig : kExitFailure, s);
   return 0;
 }

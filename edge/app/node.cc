@@ -16,6 +16,9 @@
 #include <vector>
 
 #include "edge/api/api.h"
+#include "edge/app/metrics.h"
+#include "edge/app/reload.h"
+#include "edge/app/service.h"
 #include "edge/app/version.h"
 #include "edge/base/limits.h"
 #include "edge/item/json.h"
@@ -123,15 +126,25 @@ nlohmann::json HubStatus(const sync::HubStats& st) {
           {"peers", peers}};
 }
 
+// Verbosity order of the log level names (edge/base/log.h); unknown: -1.
+int LevelRank(std::string_view level) {
+  constexpr std::string_view kLevels[] = {"trace", "debug", "info", "warn", "error", "off"};
+  for (size_t i = 0; i < std::size(kLevels); ++i) {
+    if (kLevels[i] == level) return static_cast<int>(i);
+  }
+  return -1;
+}
+
 }  // namespace
 
-Status RunNode(const Config& config) {
+Status RunNode(const Config& config, const ServeOptions& serve_options) {
   // Signals are taken synchronously by this thread; every thread started
   // after this inherits the mask, so none of them is interrupted.
   sigset_t stop_signals;
   sigemptyset(&stop_signals);
   sigaddset(&stop_signals, SIGINT);
   sigaddset(&stop_signals, SIGTERM);
+  sigaddset(&stop_signals, SIGHUP);  // reload, taken by the same sigwait
   pthread_sigmask(SIG_BLOCK, &stop_signals, nullptr);
 
   ET_RETURN_IF_ERROR(MakeDataDir(config.node.data_dir));
@@ -229,6 +242,7 @@ Status RunNode(const Config& config) {
       if (sync_client) j["sync"] = SyncStatus(config.sync.transport.base_url, sync_client->Stats());
     }
     if (hub) j["hub"] = HubStatus(hub->Stats());
+    std::lock_guard<std::mutex> parts_lock(parts_mu);
     for (size_t i = 0; i < servers.size(); ++i) {
       net::ServerStats ns = servers[i]->stats();
       j["listeners"].push_back({{"port", servers[i]->port()}, {"connections_active", ns.connections_active},
@@ -238,14 +252,59 @@ Status RunNode(const Config& config) {
     }
     return j;
   };
+  // Storage is usable while a reader connection answers a query: what
+  // /health, the edgetable_storage_healthy gauge and the watchdog check.
+  auto storage_healthy = [&]() { return store->ListTables(std::nullopt, 1).ok(); };
+  // GET /metrics: the Prometheus text format (edge/app/metrics.h).
+  std::vector<metrics::Listener> listener_names;  // GUARDED_BY(parts_mu), stats filled per scrape
+  auto metrics_text = [&]() {
+    metrics::NodeSnapshot snap;
+    snap.version = std::string(kVersion);
+    snap.uptime_ms = Clock::System()->NowMs() - started_ms;
+    snap.storage_healthy = storage_healthy();
+    snap.storage = store->Stats();
+    std::optional<std::string> after;
+    for (;;) {
+      Result<storage::TableList> list = store->ListTables(after, limits::kListTablesLimitMax);
+      if (!list.ok()) break;
+      for (const std::string& name : list->names) {
+        Result<storage::TableInfo> info = store->DescribeTable(name);
+        if (info.ok()) snap.tables.push_back({name, info->item_count, info->item_bytes});
+      }
+      if (!list->last_evaluated_name) break;
+      after = list->last_evaluated_name;
+    }
+    snap.api = dynamo.Stats();
+    {
+      std::lock_guard<std::mutex> parts_lock(parts_mu);
+      if (ingester) snap.ingest = ingester->Stats();
+      if (sync_client) snap.sync = sync_client->Stats();
+      for (size_t i = 0; i < servers.size() && i < listener_names.size(); ++i) {
+        snap.listeners.push_back(listener_names[i]);
+        snap.listeners.back().stats = servers[i]->stats();
+      }
+    }
+    if (hub) snap.hub = hub->Stats();
+    return metrics::RenderNodeMetrics(snap);
+  };
   auto add_status_routes = [&](net::Router& router) -> Status {
     ET_RETURN_IF_ERROR(router.Add("GET", "/status", [&](const net::Request&, net::Response& resp) {
       resp.SetHeader("Content-Type", "application/json");
       resp.body = status_json().dump(2);
     }));
-    return router.Add("GET", "/health", [](const net::Request&, net::Response& resp) {
+    ET_RETURN_IF_ERROR(router.Add("GET", "/metrics", [&](const net::Request&, net::Response& resp) {
+      resp.SetHeader("Content-Type", std::string(metrics::kContentType));
+      resp.body = metrics_text();
+    }));
+    // For load balancers and probes: 503 while storage does not answer.
+    return router.Add("GET", "/health", [&](const net::Request&, net::Response& resp) {
       resp.SetHeader("Content-Type", "text/plain");
-      resp.body = "ok\n";
+      if (storage_healthy()) {
+        resp.body = "ok\n";
+      } else {
+        resp.status = 503;
+        resp.body = "storage unavailable\n";
+      }
     });
   };
 
@@ -263,6 +322,9 @@ Status RunNode(const Config& config) {
     Result<std::unique_ptr<net::Server>> server = net::Server::Create(std::move(options), std::move(router));
     if (!server.ok()) return server.status().WithPrefix(secure ? "api.tls_listen" : "api.listen");
     ET_LOG_INFO("DynamoDB API on {}://{}:{}", secure ? "https" : "http", address.host, (*server)->port());
+    std::lock_guard<std::mutex> parts_lock(parts_mu);
+    listener_names.push_back(
+        {ListenAddress{address.host, static_cast<int32_t>((*server)->port())}.ToString(), secure, {}});
     servers.push_back(std::move(server).value());
     return Status::Ok();
   };
@@ -328,9 +390,83 @@ Status RunNode(const Config& config) {
   }
 
   ET_LOG_INFO("edgetable serving: data in {}", config.node.data_dir);
+  // --- systemd (edge/app/service.h): ready, then watchdog pings while
+  // storage answers. Declared after storage: the thread stops first.
+  std::string serving_status = "serving " + std::to_string(servers.size()) + " listener(s)";
+  if (ingester) serving_status += ", MQTT ingest";
+  if (sync_client) serving_status += ", sync to " + config.sync.transport.base_url;
+  if (hub) serving_status += ", hub for " + std::to_string(config.sync.hub.peers.size()) + " peer(s)";
+  ServiceNotifier notifier;
+  notifier.Ready(serving_status);
+  if (uint64_t usec = notifier.StartWatchdog(storage_healthy); usec > 0) {
+    ET_LOG_INFO("systemd watchdog: {} ms, pinged every {} ms while storage answers", usec / 1000, usec / 2000);
+  }
+
+  // SIGHUP: re-read the config; apply what can change now, name the rest.
+  // The file's keys as read at start: keys that need a restart keep their
+  // start value here, so every later reload names them again.
+  FlatConfig running_file;
+  if (!serve_options.config_path.empty()) {
+    Result<FlatConfig> flat = FlattenConfigFile(serve_options.config_path);
+    if (flat.ok()) running_file = std::move(flat).value();
+  }
+  std::string log_level = config.node.log_level;
+  auto reload = [&]() {
+    notifier.Reloading();
+    if (serve_options.config_path.empty() || !serve_options.reload) {
+      ET_LOG_WARN("SIGHUP: started without --config, nothing to reload");
+      notifier.Ready(serving_status);
+      return;
+    }
+    Result<Config> fresh = serve_options.reload();
+    Result<FlatConfig> fresh_file = FlatConfig{};
+    if (fresh.ok()) fresh_file = FlattenConfigFile(serve_options.config_path);
+    if (!fresh.ok() || !fresh_file.ok()) {
+      ET_LOG_ERROR("SIGHUP: config not reloaded, the running configuration stays: {}",
+                   (fresh.ok() ? fresh_file.status() : fresh.status()).message());
+      notifier.Ready(serving_status);
+      return;
+    }
+    ConfigChanges changes = DiffConfig(running_file, *fresh_file);
+    if (fresh->node.log_level != log_level) {
+      // Said at whichever of the two levels shows info lines.
+      std::string line = "SIGHUP: node.log_level " + log_level + " -> " + fresh->node.log_level + " (applied)";
+      bool shown_before = LevelRank(log_level) <= LevelRank("info");
+      if (shown_before) ET_LOG_INFO("{}", line);
+      if (!log::SetLevel(fresh->node.log_level)) {
+        ET_LOG_ERROR("SIGHUP: unknown log level '{}'", fresh->node.log_level);
+      } else {
+        if (!shown_before) ET_LOG_INFO("{}", line);
+        log_level = fresh->node.log_level;
+      }
+    } else if (!changes.reloadable.empty()) {
+      ET_LOG_INFO("SIGHUP: node.log_level stays {} (the --log-level flag overrides the file)", log_level);
+    }
+    for (const std::string& key : changes.reloadable) {
+      auto it = fresh_file->find(key);
+      if (it == fresh_file->end()) {
+        running_file.erase(key);
+      } else {
+        running_file[key] = it->second;
+      }
+    }
+    for (const std::string& key : changes.needs_restart) {
+      ET_LOG_WARN("SIGHUP: {} changed in {}: needs a restart (the running node keeps its start value)", key,
+                  serve_options.config_path);
+    }
+    ET_LOG_INFO("SIGHUP: config reloaded from {}: {} key(s) applied, {} need a restart", serve_options.config_path,
+                changes.reloadable.size(), changes.needs_restart.size());
+    notifier.Ready(serving_status);
+  };
   int sig = 0;
-  sigwait(&stop_signals, &sig);
+  for (;;) {
+    sigwait(&stop_signals, &sig);
+    if (sig != SIGHUP) break;
+    reload();
+  }
   ET_LOG_INFO("edgetable stopping ({})", sig == SIGINT ? "SIGINT" : "SIGTERM");
+  notifier.Stopping("stopping");
+  notifier.StopWatchdog();
   // Sync first: a round in flight finishes or fails; nothing it does is
   // lost (the cursors move only after a commit), it is repeated next start.
   // Stop() outside the lock: status keeps answering meanwhile.

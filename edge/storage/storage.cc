@@ -1,6 +1,9 @@
 #include "edge/storage/storage.h"
 
+#include <fcntl.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <array>
@@ -9,7 +12,10 @@
 #include <cinttypes>
 #include <condition_variable>
 #include <cstdio>
+#include <cerrno>
+#include <cstring>
 #include <deque>
+#include <filesystem>
 #include <map>
 #include <mutex>
 #include <random>
@@ -1882,6 +1888,8 @@ Result<RemoteOutcome> Storage::ApplyRemote(std::vector<RemoteChange> changes, co
       b.conflicts_table = *ct;
     }
     for (size_t i = 0; i < changes.size(); ++i) {
+      // A new sender transaction starts a new txn_id (invariant 6).
+      if (changes[i].txn_group != 0 && (i == 0 || changes[i].txn_group != changes[i - 1].txn_group)) b.txn_id = 0;
       bool a = false;
       ET_RETURN_IF_ERROR(d->ExecuteRemote(changes[i], &b, &a).WithPrefix("change " + std::to_string(i)));
       outcome.applied[i] = a;
@@ -2228,6 +2236,253 @@ Result<MaintenanceReport> Storage::RunMaintenanceOnce() {
                  rep.ttl_deleted, rep.changes_trimmed);
   }
   return rep;
+}
+
+// ---- Backups ----
+
+namespace {
+
+// A backup step copies this many pages (1 MB at SQLite's 4 KB default page
+// size), then pauses kBackupStepPauseMs: the copy of a 1 GB database then
+// takes about 1000 steps, and the node's writer and readers find the disk
+// between them. Neither step blocks the writer (WAL).
+constexpr int kBackupStepPages = 256;
+constexpr int64_t kBackupStepPauseMs = 2;
+// Steps in a row that may find a lock (SQLITE_BUSY) before the backup gives
+// up with kBusy: with the pause, about a second. A held read transaction
+// never meets the writer; this covers a WAL recovery by another process.
+constexpr int kBackupBusyRetriesMax = 500;
+
+std::string Errno(const std::string& what) { return what + ": " + std::strerror(errno); }
+
+// fsync of a file or directory by path.
+Status SyncPath(const std::string& path, bool directory) {
+  const int fd = ::open(path.c_str(), (directory ? O_RDONLY | O_DIRECTORY : O_RDONLY) | O_CLOEXEC);
+  if (fd < 0) return Status::IOError(Errno("open " + path + " to sync it"));
+  const int rc = ::fsync(fd);
+  const int saved = errno;
+  ::close(fd);
+  if (rc != 0) {
+    errno = saved;
+    return Status::IOError(Errno("fsync " + path));
+  }
+  return Status::Ok();
+}
+
+std::string ParentDir(const std::string& path) {
+  std::filesystem::path p = std::filesystem::path(path).parent_path();
+  return p.empty() ? std::string(".") : p.string();
+}
+
+bool FileExists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+// Removes a file and what SQLite may leave beside it; errors ignored (it
+// is cleanup after a failure or of a stale attempt).
+void RemoveDbFiles(const std::string& path) {
+  for (const char* suffix : {"", "-journal", "-wal", "-shm"}) ::unlink((path + suffix).c_str());
+}
+
+// Reads an EdgeTable database's identity on `db` (inside the caller's
+// transaction): kCorruption when it is not one, kInvalidArgument when its
+// schema is newer than this build.
+struct Identity {
+  uint64_t replica = 0;
+  int64_t last_seq = 0;
+  int64_t hlc_lease_ms = 0;
+  int64_t upstream_acked_seq = 0;
+};
+
+Result<Identity> ReadIdentity(sqlite::Db* db, const std::string& path) {
+  Result<int64_t> tables = db->QueryInt("SELECT count(*) FROM sqlite_master WHERE type='table' AND "
+                                        "name IN ('meta', 'tables', 'items', 'changes')");
+  if (!tables.ok() && tables.status().code() == Status::Code::kCorruption) {
+    return Status::Corruption(path + " is not an SQLite database (" + tables.status().message() + ")");
+  }
+  if (!tables.ok()) return tables.status();
+  if (*tables != 4) return Status::Corruption(path + " is not an EdgeTable database");
+  ET_ASSIGN_OR_RETURN(auto get, db->Prepare("SELECT value FROM meta WHERE key=?1", false));
+  auto meta = [&](const char* key) -> Result<std::optional<int64_t>> {
+    sqlite::ScopedReset reset(get.get());
+    ET_RETURN_IF_ERROR(get->BindText(1, key));
+    ET_ASSIGN_OR_RETURN(bool row, get->Step());
+    if (!row) return std::optional<int64_t>();
+    return std::optional<int64_t>(get->ColumnInt64(0));
+  };
+  ET_ASSIGN_OR_RETURN(auto version, meta("schema_version"));
+  ET_ASSIGN_OR_RETURN(auto replica, meta("replica_id"));
+  if (!version || !replica || *replica == 0) {
+    return Status::Corruption(path + " is not an EdgeTable database (no schema version or replica id)");
+  }
+  if (*version > kSchemaVersion) {
+    return Status::InvalidArgument(path + " has schema version " + std::to_string(*version) +
+                                   ", this build knows up to " + std::to_string(kSchemaVersion));
+  }
+  Identity id;
+  id.replica = FromDb(*replica);
+  ET_ASSIGN_OR_RETURN(auto meta_seq, meta("last_seq"));
+  ET_ASSIGN_OR_RETURN(int64_t max_seq, db->QueryInt("SELECT coalesce(max(seq), 0) FROM changes"));
+  id.last_seq = std::max<int64_t>(meta_seq.value_or(0), max_seq);  // as OpenWriter (invariant 3)
+  ET_ASSIGN_OR_RETURN(auto lease, meta("hlc_lease_ms"));
+  id.hlc_lease_ms = lease.value_or(0);
+  ET_ASSIGN_OR_RETURN(auto acked, meta("upstream_acked_seq"));
+  id.upstream_acked_seq = acked.value_or(0);
+  return id;
+}
+
+Status CopyDatabase(const std::string& src_path, const std::string& dest_path, BackupProgress* progress) {
+  const auto started = std::chrono::steady_clock::now();
+  BackupProgress local;
+  BackupProgress& p = progress != nullptr ? *progress : local;
+  p = BackupProgress{};
+  auto finish = [&] {
+    p.elapsed_ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started)
+                       .count();
+  };
+  if (dest_path.empty()) return Status::InvalidArgument("storage: backup: empty destination path");
+  if (!FileExists(src_path)) return Status::NotFound("storage: backup: no database at " + src_path);
+  {
+    std::error_code ec;
+    if (std::filesystem::equivalent(src_path, dest_path, ec)) {
+      return Status::InvalidArgument("storage: backup: the destination " + dest_path + " is the database itself");
+    }
+  }
+  const std::string tmp = dest_path + ".tmp";
+  RemoveDbFiles(tmp);  // a stale attempt's
+  Status s = [&]() -> Status {
+    ET_ASSIGN_OR_RETURN(auto src, sqlite::Db::Open(src_path, sqlite::Db::Mode::kReadOnly));
+    ET_RETURN_IF_ERROR(src->Exec("PRAGMA busy_timeout=5000"));
+    // One read transaction for the whole copy: its snapshot is the copy
+    // (see Db::BackupTo), and the identity below is the copy's.
+    ET_RETURN_IF_ERROR(src->Exec("BEGIN"));
+    ET_ASSIGN_OR_RETURN(Identity id, ReadIdentity(src.get(), src_path));
+    p.replica_id = id.replica;
+    p.last_seq = id.last_seq;
+    {
+      ET_ASSIGN_OR_RETURN(auto dest, sqlite::Db::Open(tmp, sqlite::Db::Mode::kReadWriteCreate));
+      // The copy is one transaction on a new file: nothing to roll back to.
+      ET_RETURN_IF_ERROR(dest->Exec("PRAGMA synchronous=OFF"));
+      ET_RETURN_IF_ERROR(src->BackupTo(dest.get(), kBackupStepPages, kBackupBusyRetriesMax,
+                                       [&](int64_t done, int64_t total) {
+                                         p.pages_copied = done;
+                                         p.pages_total = total;
+                                         ++p.steps;
+                                         std::this_thread::sleep_for(std::chrono::milliseconds(kBackupStepPauseMs));
+                                         return true;
+                                       }));
+      ++p.steps;  // the last one
+    }
+    ET_RETURN_IF_ERROR(src->Exec("COMMIT"));
+    src.reset();
+    {
+      // The copied header says WAL (the source's mode): switch the copy to
+      // a rollback journal, so that it is one self-contained file that can
+      // be read (or copied) without a -wal and -shm beside it. Opened
+      // afresh, since the copying connection did not read the header.
+      ET_ASSIGN_OR_RETURN(auto dest, sqlite::Db::Open(tmp, sqlite::Db::Mode::kReadWrite));
+      ET_ASSIGN_OR_RETURN(std::string mode, dest->QueryText("PRAGMA journal_mode=DELETE"));
+      if (mode != "delete") return Status::IOError("cannot set " + tmp + " to journal mode delete");
+      ET_ASSIGN_OR_RETURN(p.pages_total, dest->QueryInt("PRAGMA page_count"));
+      p.pages_copied = p.pages_total;
+    }
+    ET_RETURN_IF_ERROR(SyncPath(tmp, false));
+    struct stat st {};
+    if (::stat(tmp.c_str(), &st) != 0) return Status::IOError(Errno("stat " + tmp));
+    p.bytes = static_cast<int64_t>(st.st_size);
+    if (::rename(tmp.c_str(), dest_path.c_str()) != 0) {
+      return Status::IOError(Errno("rename " + tmp + " to " + dest_path));
+    }
+    return SyncPath(ParentDir(dest_path), true);
+  }();
+  finish();
+  if (!s.ok()) {
+    RemoveDbFiles(tmp);
+    return s.WithPrefix("storage: copy of " + src_path + " to " + dest_path);
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Status Storage::Backup(const std::string& dest_path, BackupProgress* progress) {
+  return CopyDatabase(impl_->opts.path, dest_path, progress);
+}
+
+Status Storage::BackupFile(const std::string& db_path, const std::string& dest_path, BackupProgress* progress) {
+  return CopyDatabase(db_path, dest_path, progress);
+}
+
+Result<RestoreInfo> Storage::PrepareRestored(const std::string& path, uint64_t new_replica_id) {
+  if (!FileExists(path)) return Status::NotFound("storage: restore: no database at " + path);
+  ET_ASSIGN_OR_RETURN(auto db, sqlite::Db::Open(path, sqlite::Db::Mode::kReadWrite));
+  ET_RETURN_IF_ERROR(db->Exec("PRAGMA busy_timeout=5000"));
+  // Before anything is written: a damaged copy is refused whole.
+  {
+    ET_ASSIGN_OR_RETURN(auto check, db->Prepare("PRAGMA integrity_check", false));
+    ET_ASSIGN_OR_RETURN(bool row, check->Step());
+    const std::string first = row ? std::string(check->ColumnText(0)) : std::string("no answer");
+    if (first != "ok") {
+      return Status::Corruption("storage: restore: " + path + " fails PRAGMA integrity_check: " + first);
+    }
+  }
+  ET_ASSIGN_OR_RETURN(auto txn, sqlite::Transaction::BeginImmediate(db.get()));
+  Result<Identity> read = ReadIdentity(db.get(), path);
+  if (!read.ok()) return read.status().WithPrefix("storage: restore");
+  const Identity id = *read;
+  RestoreInfo info;
+  info.previous_replica_id = id.replica;
+  info.last_seq = id.last_seq;
+  info.upstream_acked_seq = id.upstream_acked_seq;
+  uint64_t fresh = new_replica_id;
+  if (fresh == id.replica) {
+    return Status::InvalidArgument("storage: restore: the new replica id " + Hex(fresh) + " is the old one");
+  }
+  if (fresh == 0) {
+    std::random_device rd;
+    std::uniform_int_distribution<uint64_t> dist(1, UINT64_MAX);
+    do {
+      fresh = dist(rd);
+    } while (fresh == id.replica);
+  }
+  info.replica_id = fresh;
+  // The new clock's floor is above every version stored here, whoever
+  // issued it (invariant 4 for the new id, and invariant 5 for every key
+  // without a read of its row): the lease already is for a database closed
+  // cleanly, and this makes it so whatever the copy's history.
+  ET_ASSIGN_OR_RETURN(int64_t items_ms, db->QueryInt("SELECT coalesce(max(hlc_ms), 0) FROM items"));
+  ET_ASSIGN_OR_RETURN(int64_t changes_ms, db->QueryInt("SELECT coalesce(max(hlc_ms), 0) FROM changes"));
+  info.hlc_floor_ms = std::max({id.hlc_lease_ms, items_ms + 1, changes_ms + 1});
+  ET_ASSIGN_OR_RETURN(auto put_meta, db->Prepare("INSERT OR REPLACE INTO meta(key, value) VALUES(?1, ?2)", false));
+  auto write_meta = [&](const char* key, int64_t v) -> Status {
+    sqlite::ScopedReset reset(put_meta.get());
+    ET_RETURN_IF_ERROR(put_meta->BindText(1, key));
+    ET_RETURN_IF_ERROR(put_meta->BindInt64(2, v));
+    return put_meta->Run();
+  };
+  ET_RETURN_IF_ERROR(write_meta("replica_id", ToDb(fresh)));
+  ET_RETURN_IF_ERROR(write_meta("hlc_lease_ms", info.hlc_floor_ms));
+  // A schema-1 or -2 copy has no sync_state yet (Open adds the rest of
+  // schema 3 when the node starts).
+  ET_RETURN_IF_ERROR(db->Exec("CREATE TABLE IF NOT EXISTS sync_state(key TEXT PRIMARY KEY, value BLOB NOT NULL) "
+                              "WITHOUT ROWID"));
+  {
+    ET_ASSIGN_OR_RETURN(auto put_state,
+                        db->Prepare("INSERT OR REPLACE INTO sync_state(key, value) VALUES(?1, ?2)", false));
+    ET_RETURN_IF_ERROR(put_state->BindText(1, "restore/previous_replica"));
+    ET_RETURN_IF_ERROR(put_state->BindBlob(2, Hex(id.replica)));
+    ET_RETURN_IF_ERROR(put_state->Run());
+    ET_ASSIGN_OR_RETURN(auto get_state, db->Prepare("SELECT value FROM sync_state WHERE key=?1", false));
+    ET_RETURN_IF_ERROR(get_state->BindText(1, "client/pull_cursor"));
+    ET_ASSIGN_OR_RETURN(bool row, get_state->Step());
+    if (row) info.pull_cursor = std::string(get_state->ColumnBlob(0));
+  }
+  put_meta.reset();
+  ET_RETURN_IF_ERROR(txn->Commit());
+  ET_LOG_DEBUG("storage: restored {}: replica id {:016x} (was {:016x}), clock floor {} ms", path, fresh, id.replica,
+              info.hlc_floor_ms);
+  return info;
 }
 
 StorageStats Storage::Stats() const {

@@ -45,6 +45,10 @@
 //      or every change one ApplyRemote applied with its conflict records)
 //      share one txn_id, the sequence number of their first record, and are
 //      contiguous in the log, so that a transaction can be shipped whole.
+//      ApplyRemote changes that carry a txn_group keep their sender's
+//      transactions instead: each run of consecutive changes with one
+//      txn_group (and its conflict records) has its own txn_id, so that a
+//      receiver can ship those transactions on whole, and no bigger.
 //  (7) Every change record and every stored row (tombstones included)
 //      carries prev_version, the version its write replaced: for a local
 //      write the version stored before it, for a remote change the one it
@@ -396,6 +400,9 @@ struct RemoteChange {
   // prev_version there); zero when none. Used to tell a conflict from an
   // update (see "Conflicts" at ApplyRemote).
   clock::Version prev_version;
+  // The transaction the change belonged to in its sender's log (its
+  // txn_id there), or 0. See invariant (6).
+  int64_t txn_group = 0;
 };
 
 // How ApplyRemote applies a batch.
@@ -483,6 +490,64 @@ struct MaintenanceReport {
   int64_t forced_trimmed = 0;  // unacknowledged or held change records trimmed by the budget (in changes_trimmed)
   bool more = false;  // a task stopped at its batch bound: call again
 };
+
+// --- Backups --------------------------------------------------------------
+
+// What a backup copied (Storage::Backup, Storage::BackupFile). Filled when
+// the call returns, on failure as far as it got.
+struct BackupProgress {
+  int64_t pages_total = 0;   // pages of the database at the snapshot
+  int64_t pages_copied = 0;
+  int64_t steps = 0;         // sqlite3_backup_step calls
+  int64_t bytes = 0;         // size of the finished copy
+  int64_t last_seq = 0;      // the last change sequence in the copy
+  uint64_t replica_id = 0;   // the replica id the copy holds (its source's)
+  int64_t elapsed_ms = 0;
+};
+
+// What PrepareRestored() did to a copied database.
+struct RestoreInfo {
+  uint64_t previous_replica_id = 0;
+  uint64_t replica_id = 0;       // the new one
+  int64_t last_seq = 0;          // the last change sequence in the copy
+  int64_t hlc_floor_ms = 0;      // meta 'hlc_lease_ms' after the restore
+  int64_t upstream_acked_seq = 0;
+  std::optional<std::string> pull_cursor;  // sync state "client/pull_cursor", kept
+};
+
+// Backups. Backup() copies the database while it serves: SQLite's online
+// backup API from a read connection of its own that holds ONE read
+// transaction for the whole copy, so the copy is the database as of one
+// commit (every write whose call returned before Backup() was called is in
+// it; later ones are not), and writers go on committing meanwhile (WAL: a
+// reader never blocks the writer; the -wal file grows during the copy,
+// since a checkpoint cannot pass the backup's snapshot). The copy goes
+// a few hundred pages at a time (kBackupStepPages in storage.cc) with a
+// short pause between steps, so that the copy shares the disk with ingest
+// instead of saturating it. It is written to dest_path + ".tmp", switched to a rollback journal (one
+// self-contained file, no -wal beside it), fsync'ed, then renamed over
+// dest_path and the directory fsync'ed: dest_path is either the previous
+// file or a complete copy, never half of one.
+//
+// Restoring. A copy restored in place of a node's database must take a NEW
+// replica id (PrepareRestored). The versions a replica issues are (HLC time,
+// counter, replica id); the old replica went on issuing versions after the
+// backup, and those writes may have reached the hub. A restored node that
+// kept the old id would issue versions again from the backup's clock lease:
+// it could issue a version it had already issued, after the backup, for
+// other contents, and every replica would take the two for one write (the
+// same version is a duplicate, invariant 5 and ApplyRemote: it is never
+// applied), so replicas would keep different contents forever. It would
+// also be skipped by the hub's pulls as the origin of its own lost writes.
+// With a new id every version it issues is new everywhere; the old id's
+// writes are, to it, another replica's, which it pulls back from the hub
+// (its own writes made after the backup included). The pull cursor (sync
+// state "client/pull_cursor") is kept, so it pulls only what the copy
+// lacks; the push cursor (UpstreamAckedSeq) is kept too: changes after it
+// are pushed again and the hub's apply is idempotent. A hub restored from a
+// copy takes a new id as well, which tells its edges to pull its log from
+// the start (sync/protocol/client.h). The old id is recorded in sync state
+// "restore/previous_replica" (16 hex digits) for operators.
 
 class Storage {
  public:
@@ -657,6 +722,42 @@ class Storage {
   Result<MaintenanceReport> RunMaintenanceOnce();
 
   StorageStats Stats() const;
+
+  // --- Backups (see "Backups" above) -------------------------------------
+
+  // A consistent copy of this database at dest_path (see "Backups").
+  // Returns kInvalidArgument for an empty dest_path or this database's own
+  // path; kIOError when the copy cannot be written (disk full, permission,
+  // rename), leaving dest_path as it was and no .tmp file behind; kBusy
+  // when SQLite stayed locked. `progress` (optional, owned by the caller)
+  // is filled when the call returns. May run concurrently with every other
+  // call; two backups at once each make their own copy.
+  Status Backup(const std::string& dest_path, BackupProgress* progress = nullptr);
+
+  // The same for a database file this process has not opened: beside a node
+  // serving it in another process (WAL lets a second process read; the
+  // reader needs write access to its -shm file, i.e. the node's user or
+  // root), or of a stopped node. Opens db_path read-only and never writes
+  // it. Returns as Backup(), and kNotFound when db_path does not exist,
+  // kCorruption when it is not an EdgeTable database.
+  static Status BackupFile(const std::string& db_path, const std::string& dest_path,
+                           BackupProgress* progress = nullptr);
+
+  // Prepares a copied database file (a backup) to be opened as a node's
+  // database: checks it (PRAGMA integrity_check, an EdgeTable schema this
+  // build knows), then in one transaction gives it a new replica id
+  // (new_replica_id, or random when 0), raises the clock lease above every
+  // version it stores (so that the new replica never issues a version <= one
+  // it holds), and records the old id in sync state
+  // "restore/previous_replica". Keeps every stored version, the change log,
+  // the push and pull cursors. See "Restoring" above for why.
+  // REQUIRES: no process has the file open (the node is stopped).
+  // Returns what it did, or kNotFound (no such file), kCorruption (not an
+  // SQLite or EdgeTable database, or the integrity check failed: the
+  // message holds SQLite's first complaint), kInvalidArgument (a schema
+  // newer than this build, or new_replica_id equal to the old id), kIOError
+  // / kBusy (cannot write it). On error the file is unchanged.
+  static Result<RestoreInfo> PrepareRestored(const std::string& path, uint64_t new_replica_id = 0);
 
  private:
   struct Impl;

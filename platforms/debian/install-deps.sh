@@ -28,6 +28,7 @@ build=(
   libpaho-mqttpp-dev libpaho-mqtt-dev libssl-dev   # Paho's CMake package needs the OpenSSL headers
   libmbedtls-dev libcurl4-openssl-dev libzstd-dev
   libhttp-parser-dev
+  libsystemd-dev                                    # sd_notify: readiness and watchdog under systemd
   nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libspdlog-dev libfmt-dev
   libgtest-dev libgmock-dev
 )
@@ -35,6 +36,7 @@ test=(
   mosquitto mosquitto-clients
   python3 python3-boto3 python3-pytest python3-paho-mqtt awscli
   openssl iproute2 procps psmisc curl
+  python3-prometheus-client systemd               # /metrics parser; systemd-analyze verify of the unit
 )
 crossbuild=(
   g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user mmdebstrap

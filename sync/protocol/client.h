@@ -47,7 +47,7 @@ struct ClientOptions {
   // A pulled batch is applied in transactions of about this many changes
   // (cut only between the upstream's transactions), each moving the pull
   // cursor, so that a long catch-up never holds the writer for long.
-  int apply_chunk_changes = 256;
+  int apply_chunk_changes = 64;
   int64_t interval_ms = 1000;
   int64_t backoff_min_ms = 250;
   int64_t backoff_max_ms = 30000;

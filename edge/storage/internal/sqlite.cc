@@ -48,8 +48,11 @@ Db::Db(sqlite3* db) : db_(db) {}
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode) {
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
-  flags |= mode == Mode::kReadOnly ? SQLITE_OPEN_READONLY
-                                   : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
+  switch (mode) {
+    case Mode::kReadOnly: flags |= SQLITE_OPEN_READONLY; break;
+    case Mode::kReadWrite: flags |= SQLITE_OPEN_READWRITE; break;
+    case Mode::kReadWriteCreate: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
+  }
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {
@@ -115,6 +118,41 @@ int64_t Db::LastInsertRowid() const { return static_cast<int64_t>(sqlite3_last_i
 bool Db::InTransaction() const { return sqlite3_get_autocommit(db_) == 0; }
 
 std::string_view Db::LibraryVersion() { return sqlite3_libversion(); }
+
+Status Db::BackupTo(Db* dest, int step_pages, int busy_retries_max,
+                    const std::function<bool(int64_t pages_done, int64_t pages_total)>& after_step) {
+  ET_ASSERT(dest != nullptr && dest != this && step_pages > 0);
+  sqlite3_backup* b = sqlite3_backup_init(dest->db_, "main", db_, "main");
+  if (b == nullptr) return dest->Error(sqlite3_errcode(dest->db_), "backup init");
+  int busy_in_a_row = 0;
+  int rc = SQLITE_OK;
+  bool abandoned = false;
+  for (;;) {
+    rc = sqlite3_backup_step(b, step_pages);
+    if (rc == SQLITE_DONE) break;
+    const int primary = rc & 0xff;
+    if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
+      if (++busy_in_a_row > busy_retries_max) break;
+    } else if (rc != SQLITE_OK) {
+      break;
+    } else {
+      busy_in_a_row = 0;
+    }
+    const int64_t total = sqlite3_backup_pagecount(b);
+    if (!after_step(total - sqlite3_backup_remaining(b), total)) {
+      abandoned = true;
+      break;
+    }
+  }
+  // finish() releases both connections' locks whatever happened; it
+  // returns the error of the last step, if any.
+  const int finish_rc = sqlite3_backup_finish(b);
+  if (abandoned) return Status::IOError("sqlite: backup abandoned");
+  if (rc == SQLITE_DONE && finish_rc == SQLITE_OK) return Status::Ok();
+  const int err = rc != SQLITE_DONE ? rc : finish_rc;
+  // A failed step reports its error on the destination connection.
+  return FromCode(err, Describe(err, "backup step", nullptr) + "; destination: " + sqlite3_errmsg(dest->db_));
+}
 
 Status Db::RunCached(std::unique_ptr<Statement>* slot, std::string_view sql) {
   if (*slot == nullptr) {

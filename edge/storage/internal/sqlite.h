@@ -16,6 +16,7 @@
 // connection is opened without SQLite's per-connection mutex).
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -31,7 +32,8 @@ class Statement;
 
 class Db {
  public:
-  enum class Mode { kReadWriteCreate, kReadOnly };
+  // kReadWrite: an existing file only (kIOError when it is missing).
+  enum class Mode { kReadWriteCreate, kReadOnly, kReadWrite };
 
   // Opens (or creates, in kReadWriteCreate) the database file at path.
   // Returns kIOError when the file cannot be opened, kCorruption when it is
@@ -60,6 +62,21 @@ class Db {
   // True inside BEGIN ... COMMIT. SQLite ends a transaction by itself after
   // some errors (disk full, I/O error); the writer checks this after each.
   bool InTransaction() const;
+
+  // Copies this database ("main") into `dest` with SQLite's online backup
+  // API, `step_pages` pages per sqlite3_backup_step. After each step that
+  // left pages to copy, after_step(pages_done, pages_total) is called (the
+  // caller sleeps there, so that other connections get their turn); it
+  // returns false to abandon the copy (then kIOError "backup abandoned").
+  // A step that finds a lock (SQLITE_BUSY/LOCKED) is retried after
+  // after_step, at most busy_retries_max times in a row (then kBusy).
+  // The copy is a snapshot of whatever this connection reads: when the
+  // caller holds a read transaction open on it (BEGIN + a SELECT) the
+  // snapshot is that transaction's, and writes committed meanwhile by
+  // other connections neither restart nor reach the copy.
+  // REQUIRES: dest is not this Db, and has no transaction open.
+  Status BackupTo(Db* dest, int step_pages, int busy_retries_max,
+                  const std::function<bool(int64_t pages_done, int64_t pages_total)>& after_step);
 
   // SQLite's version string, e.g. "3.40.1".
   static std::string_view LibraryVersion();

@@ -136,6 +136,7 @@ Result<std::vector<Incoming>> DecodeChanges(const wire::SyncBatch& batch) {
     in.change.prev_version = c.prev_version;
     in.change.origin_replica = c.origin != 0 ? c.origin : c.version.replica;
     in.change.ttl_delete = c.ttl_delete;
+    in.change.txn_group = c.txn_id;
     out.push_back(std::move(in));
   }
   return out;

@@ -304,6 +304,32 @@ TEST_F(SyncSupportTest, StaleRedeliveryIsNoConflict) {
   EXPECT_TRUE(ConflictItems().empty());
 }
 
+TEST_F(SyncSupportTest, SenderTransactionsKeepTheirBoundaries) {
+  std::vector<RemoteChange> changes;
+  const int64_t groups[] = {7, 7, 9, 9, 9};
+  for (int i = 0; i < 5; ++i) {
+    RemoteChange c = Change(PeerVersion(i + 1), Reading("d", i + 1, i), {}, i + 1);
+    c.txn_group = groups[i];
+    changes.push_back(std::move(c));
+  }
+  const int64_t before = db_->Stats().last_seq;
+  ASSERT_TRUE(db_->ApplyRemote(std::move(changes), ApplyRemoteOptions{}).ok());
+  auto log = db_->ReadChanges(before, 10).value();
+  ASSERT_EQ(log.size(), 5u);
+  EXPECT_EQ(log[0].txn_id, log[0].seq);
+  EXPECT_EQ(log[1].txn_id, log[0].seq);
+  EXPECT_EQ(log[2].txn_id, log[2].seq);
+  EXPECT_EQ(log[3].txn_id, log[2].seq);
+  EXPECT_EQ(log[4].txn_id, log[2].seq);
+  // Without groups the whole call is one transaction.
+  std::vector<RemoteChange> plain;
+  for (int i = 0; i < 2; ++i) plain.push_back(Change(PeerVersion(10 + i), Reading("d", 10 + i, i), {}, 10 + i));
+  ASSERT_TRUE(db_->ApplyRemote(std::move(plain), ApplyRemoteOptions{}).ok());
+  log = db_->ReadChanges(before + 5, 10).value();
+  ASSERT_EQ(log.size(), 2u);
+  EXPECT_EQ(log[1].txn_id, log[0].seq);
+}
+
 TEST_F(SyncSupportTest, TwoDeletesAreNoConflict) {
   // Both replicas' TTL sweeps delete the same item without knowing of each other.
   MustPut(Reading("d", 1, 1));

@@ -168,6 +168,39 @@ TEST_F(SyncProtocolTest, TransactionsTravelWholeEvenWithTinyBatches) {
   ASSERT_TRUE(a.client->PushOnce(&more).ok());
   EXPECT_FALSE(more);
   EXPECT_EQ(hub_->Stats().changes_applied, 4);
+
+  // The hub's log keeps the edge's transactions (not one per push batch),
+  // so that it forwards them whole and no bigger.
+  auto log = hub_storage_->ReadChanges(0, 10).value();
+  ASSERT_EQ(log.size(), 4u);
+  EXPECT_EQ(log[1].txn_id, log[0].txn_id);
+  EXPECT_EQ(log[2].txn_id, log[0].txn_id);
+  EXPECT_NE(log[3].txn_id, log[0].txn_id);
+}
+
+TEST_F(SyncProtocolTest, TheHubKeepsTheSendersTransactionsWithinOneBatch) {
+  Node a = MakeEdge("a", "token-a");
+  CreateReadings(a.storage.get());
+  ASSERT_TRUE(a.storage->Put("readings", Reading("d0", 1, "single")).ok());
+  std::vector<storage::Write> writes;
+  for (int i = 0; i < 3; ++i) {
+    Item it = Reading("d1", i, "t");
+    writes.push_back(storage::Write{"readings", KeyOf("d1", i),
+                                    [it](const Item*) -> Result<storage::Decision> { return storage::Decision::Put(it); },
+                                    false});
+  }
+  ASSERT_TRUE(a.storage->Transact(std::move(writes)).status.ok());
+  ASSERT_TRUE(a.storage->Put("readings", Reading("d2", 1, "single")).ok());
+  bool more = true;
+  ASSERT_TRUE(a.client->PushOnce(&more).ok());
+  EXPECT_FALSE(more);
+  auto log = hub_storage_->ReadChanges(0, 10).value();
+  ASSERT_EQ(log.size(), 5u);
+  EXPECT_EQ(log[0].txn_id, log[0].seq);
+  EXPECT_EQ(log[1].txn_id, log[1].seq);
+  EXPECT_EQ(log[2].txn_id, log[1].seq);
+  EXPECT_EQ(log[3].txn_id, log[1].seq);
+  EXPECT_EQ(log[4].txn_id, log[4].seq);
 }
 
 TEST_F(SyncProtocolTest, CallersWithoutOrWithUnknownCredentialsAreRefused) {
@@ -346,6 +379,35 @@ TEST_F(SyncProtocolTest, TtlDeletesReplicateMarkedAsTtlDeletes) {
   EXPECT_TRUE(changes.back().ttl_delete);
   auto at_hub = hub_storage_->ReadChanges(0, 100).value();
   EXPECT_TRUE(at_hub.back().ttl_delete);
+}
+
+TEST_F(SyncProtocolTest, RetentionEvictsOnlyWhatTheHubAcknowledgedAndNeverDeletesAtTheHub) {
+  storage::Options o;
+  o.path = dir_.File("r.db");
+  o.clock = &clock_;
+  o.ttl_sweep_interval_ms = 0;
+  o.retention_max_age_ms = 60'000;
+  Node a;
+  a.storage = storage::Storage::Open(o).value();
+  a.transport = std::make_unique<LoopbackTransport>(hub_.get(), "token-a");
+  ClientOptions copts;
+  copts.clock = &clock_;
+  a.client = Client::Create(a.storage.get(), a.transport.get(), copts).value();
+  CreateReadings(a.storage.get());
+  ASSERT_TRUE(a.storage->Put("readings", Reading("d1", 1, "old")).ok());
+  clock_.AdvanceMs(120'000);
+  // Old enough, but the hub has not acknowledged it: kept.
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(a.storage->RunMaintenanceOnce().ok());
+  EXPECT_TRUE(a.storage->Get("readings", KeyOf("d1", 1)).value().has_value());
+  ASSERT_TRUE(a.client->SyncOnce().ok()) << a.client->Stats().last_error;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(a.storage->RunMaintenanceOnce().ok());
+  EXPECT_FALSE(a.storage->Get("readings", KeyOf("d1", 1)).value().has_value());
+  EXPECT_EQ(a.storage->Stats().evictions, 1);
+  // The eviction is local: nothing travels, the hub keeps the item.
+  const int64_t hub_seq = hub_storage_->Stats().last_seq;
+  ASSERT_TRUE(a.client->SyncOnce().ok());
+  EXPECT_EQ(hub_storage_->Stats().last_seq, hub_seq);
+  EXPECT_TRUE(hub_storage_->Get("readings", KeyOf("d1", 1)).value().has_value());
 }
 
 TEST_F(SyncProtocolTest, GarbageIsRefusedAndChangesNothing) {
