@@ -326,6 +326,11 @@ class Job {
   virtual ~Job() = default;
   virtual void Complete(Status s) = 0;
   std::function<Status()> run;
+  // A bulk job (ApplyRemote: a batch from another replica) commits in a
+  // group of its own, and local writes queued behind it go first, so that a
+  // sync catch-up never makes an application's write wait for it (see
+  // WriterLoop).
+  bool bulk = false;
 };
 
 // A job whose caller blocks until it completes. Its outputs go to the
@@ -453,6 +458,9 @@ struct Storage::Impl {
   std::mutex qmu;
   std::condition_variable qcv;
   std::deque<Job*> queue;      // GUARDED_BY(qmu)
+  // Groups committed while a bulk job waited at the front of the queue.
+  int bulk_skips = 0;          // GUARDED_BY(qmu)
+  static constexpr int kBulkSkipsMax = 4;
   bool stopping = false;       // GUARDED_BY(qmu)
   bool writer_waiting = false;  // GUARDED_BY(qmu): the writer sleeps on qcv
   std::thread writer;
@@ -1377,16 +1385,32 @@ struct Storage::Impl {
         queue.pop_front();
       } else {
         int64_t batch_bytes = 0;
+        bool batch_has_bulk = false;
         for (;;) {
           Job* job = nullptr;
           {
             std::lock_guard<std::mutex> lock(qmu);
             if (queue.empty() || static_cast<int>(batch.size()) >= opts.group_commit_writes_max ||
-                batch_bytes >= opts.group_commit_bytes_max) {
+                batch_bytes >= opts.group_commit_bytes_max || batch_has_bulk) {
               break;
             }
-            job = queue.front();
-            queue.pop_front();
+            // Local writes go ahead of queued bulk jobs, except that a bulk
+            // job waiting at the front gets its turn after kBulkSkipsMax
+            // groups, so that a steady local load cannot starve sync.
+            auto it = queue.begin();
+            if ((*it)->bulk && bulk_skips < kBulkSkipsMax) {
+              it = std::find_if(queue.begin(), queue.end(), [](const Job* j) { return !j->bulk; });
+              if (it == queue.end()) it = queue.begin();
+            }
+            if ((*it)->bulk && !batch.empty()) break;  // a bulk job commits alone
+            job = *it;
+            queue.erase(it);
+            if (job->bulk) {
+              batch_has_bulk = true;
+              bulk_skips = 0;
+            } else if (batch.empty() && !queue.empty() && queue.front()->bulk) {
+              ++bulk_skips;
+            }
           }
           job_bytes = 0;
           Status s = RunJob(job);
@@ -1477,9 +1501,10 @@ struct Storage::Impl {
     return Status::Ok();
   }
 
-  Status Submit(std::function<Status()> run, bool front = false) {
+  Status Submit(std::function<Status()> run, bool front = false, bool bulk = false) {
     WaitedJob job;
     job.run = std::move(run);
+    job.bulk = bulk;
     ET_RETURN_IF_ERROR(Enqueue(&job, front));
     return job.Wait();
   }
@@ -1898,7 +1923,7 @@ Result<RemoteOutcome> Storage::ApplyRemote(std::vector<RemoteChange> changes, co
     outcome.conflicts = b.conflicts;
     return Status::Ok();
   };
-  ET_RETURN_IF_ERROR(d->Submit(job));
+  ET_RETURN_IF_ERROR(d->Submit(job, /*front=*/false, /*bulk=*/true));
   return outcome;
 }
 

@@ -646,6 +646,10 @@ class Storage {
   // though both leave the same tombstone. A row stored before schema
   // version 3 has a zero prev_version: an older change arriving for it
   // counts as "rejected" even when it is a stale redelivery.
+  // Scheduling: an ApplyRemote commits in a group of its own, and local
+  // writes queued behind it are committed first (it waits at most a few
+  // groups), so that a long sync catch-up adds at most one bounded batch to
+  // an application's write latency.
   Result<RemoteOutcome> ApplyRemote(std::vector<RemoteChange> changes,
                                     const ApplyRemoteOptions& options);
   // The same with default options: no source, conflicts only counted.
