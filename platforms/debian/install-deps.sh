@@ -37,6 +37,7 @@ test=(
   python3 python3-boto3 python3-pytest python3-paho-mqtt awscli
   openssl iproute2 procps psmisc curl
   python3-prometheus-client systemd               # /metrics parser; systemd-analyze verify of the unit
+  lintian mmdebstrap file                          # tests/package: lintian, the throwaway chroot
 )
 crossbuild=(
   g++-aarch64-linux-gnu g++-arm-linux-gnueabihf qemu-user mmdebstrap
