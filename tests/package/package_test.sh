@@ -34,7 +34,10 @@ done
 [[ -x $bin ]] || die "$bin missing: build the edgetable target first"
 
 work=$(mktemp -d /var/tmp/edgetable-pkgtest.XXXXXX)
-cleanup() { rm -rf --one-file-system "$work"; }
+cleanup() {
+  if [[ -n ${root:-} ]] && mountpoint -q "$root/proc" 2>/dev/null; then umount "$root/proc" || umount -l "$root/proc"; fi
+  rm -rf --one-file-system "$work"
+}
 trap cleanup EXIT
 
 # --- 1. cpack ------------------------------------------------------------------
@@ -139,6 +142,9 @@ root=$work/root
 mkdir "$root"
 tar -C "$root" -xf "$tarball"
 cp "$deb" "$root/tmp/edgetable.deb"
+# /proc as on a real system: a sanitizer build (CI packs the tree it built)
+# reads its stack bounds from /proc/self/maps.
+mount -t proc proc "$root/proc"
 
 in_root() { chroot "$root" env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LC_ALL=C.UTF-8 DEBIAN_FRONTEND=noninteractive "$@"; }
 in_root dpkg -i /tmp/edgetable.deb > "$work/dpkg-i.log" 2>&1 || { cat "$work/dpkg-i.log"; die "dpkg -i failed"; }
