@@ -30,42 +30,32 @@ std::string_view TypeName(Type type) {
   return "untyped";
 }
 
-// HELP text: backslash and newline escaped (quotes are not, unlike label values).
-std::string EscapeHelp(std::string_view help) {
+// The exposition format's escaping: backslash and newline always, the double
+// quote only in label values (HELP text keeps it as is).
+std::string Escape(std::string_view text, bool quote) {
   std::string out;
-  out.reserve(help.size());
-  for (char c : help) {
+  out.reserve(text.size());
+  for (char c : text) {
     if (c == '\\') {
       out += "\\\\";
     } else if (c == '\n') {
       out += "\\n";
+    } else if (quote && c == '"') {
+      out += "\\\"";
     } else {
       out += c;
     }
   }
   return out;
 }
+
+std::string EscapeHelp(std::string_view help) { return Escape(help, false); }
 
 std::string FormatInt(int64_t value) { return std::to_string(value); }
 
 }  // namespace
 
-std::string EscapeLabelValue(std::string_view value) {
-  std::string out;
-  out.reserve(value.size());
-  for (char c : value) {
-    if (c == '\\') {
-      out += "\\\\";
-    } else if (c == '"') {
-      out += "\\\"";
-    } else if (c == '\n') {
-      out += "\\n";
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
+std::string EscapeLabelValue(std::string_view value) { return Escape(value, true); }
 
 std::string FormatValue(double value) {
   if (std::isnan(value)) return "NaN";

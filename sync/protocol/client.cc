@@ -329,12 +329,7 @@ Result<std::unique_ptr<Client>> Client::Create(storage::Storage* storage, Transp
   impl->transport = transport;
   impl->options = std::move(options);
   impl->rng.seed(impl->options.jitter_seed != 0 ? impl->options.jitter_seed : std::random_device{}());
-  Result<storage::TableInfo> t = storage->DescribeTable(std::string(kConflictsTable));
-  if (!t.ok() && t.status().code() == Status::Code::kNotFound) {
-    t = storage->CreateTable(std::string(kConflictsTable), storage::ConflictsTableSchema());
-    if (!t.ok() && t.status().code() == Status::Code::kAlreadyExists) t = storage->DescribeTable(std::string(kConflictsTable));
-  }
-  if (!t.ok()) return t.status();
+  ET_RETURN_IF_ERROR(internal::EnsureConflictsTable(storage));
   ET_ASSIGN_OR_RETURN(auto cursor, storage->GetSyncState(kPullCursorKey));
   if (cursor) impl->pull_cursor = static_cast<int64_t>(ParseU64(*cursor));
   ET_ASSIGN_OR_RETURN(auto upstream, storage->GetSyncState(kUpstreamReplicaKey));

@@ -297,12 +297,7 @@ Result<std::unique_ptr<Hub>> Hub::Create(storage::Storage* storage, HubOptions o
   impl->storage = storage;
   impl->options = std::move(options);
   impl->self = storage->replica_id();
-  Result<storage::TableInfo> t = storage->DescribeTable(std::string(kConflictsTable));
-  if (!t.ok() && t.status().code() == Status::Code::kNotFound) {
-    t = storage->CreateTable(std::string(kConflictsTable), storage::ConflictsTableSchema());
-    if (!t.ok() && t.status().code() == Status::Code::kAlreadyExists) t = storage->DescribeTable(std::string(kConflictsTable));
-  }
-  if (!t.ok()) return t.status();
+  ET_RETURN_IF_ERROR(internal::EnsureConflictsTable(storage));
   ET_ASSIGN_OR_RETURN(auto owners, storage->ListSyncState(kReplicaOwnerPrefix));
   for (const auto& [key, name] : owners) {
     const std::string hex = key.substr(kReplicaOwnerPrefix.size());

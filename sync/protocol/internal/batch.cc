@@ -163,6 +163,16 @@ Status EnsureTables(storage::Storage* storage, const wire::SyncBatch& batch) {
   return Status::Ok();
 }
 
+Status EnsureConflictsTable(storage::Storage* storage) {
+  const std::string name(kConflictsTable);
+  Result<storage::TableInfo> t = storage->DescribeTable(name);
+  if (!t.ok() && t.status().code() == Status::Code::kNotFound) {
+    t = storage->CreateTable(name, storage::ConflictsTableSchema());
+    if (!t.ok() && t.status().code() == Status::Code::kAlreadyExists) t = storage->DescribeTable(name);
+  }
+  return t.status();
+}
+
 Status CheckSkew(const wire::SyncBatch& batch, int64_t now_ms, int64_t bound_ms, SkewPolicy policy,
                  int64_t* flagged, int64_t* observe_max_hlc_ms) {
   *flagged = 0;

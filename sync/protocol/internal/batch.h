@@ -54,6 +54,9 @@ Result<std::vector<Incoming>> DecodeChanges(const wire::SyncBatch& batch);
 // kPermissionDenied for a local table (edgetable_*).
 Status EnsureTables(storage::Storage* storage, const wire::SyncBatch& batch);
 
+// Creates the local conflicts table (kConflictsTable) when it is missing.
+Status EnsureConflictsTable(storage::Storage* storage);
+
 // The skew check of a batch: counts the versions (changes and sender clock)
 // further ahead of now_ms than bound_ms. With kRefuse and any such version,
 // returns kConditionFailed naming the first; with kClamp sets
