@@ -54,6 +54,18 @@ item::KeySchema ReadingsSchema() {
   return item::KeySchema{{"device", item::Type::kS}, item::KeyAttribute{"ts", item::Type::kN}};
 }
 
+// One transaction: readings d1/0, d1/1 and d1/2.
+std::vector<storage::Write> ThreePutsOfD1() {
+  std::vector<storage::Write> writes;
+  for (int i = 0; i < 3; ++i) {
+    Item it = Reading("d1", i, "t");
+    writes.push_back(storage::Write{"readings", KeyOf("d1", i),
+                                    [it](const Item*) -> Result<storage::Decision> { return storage::Decision::Put(it); },
+                                    false});
+  }
+  return writes;
+}
+
 struct Node {
   std::unique_ptr<storage::Storage> storage;
   std::unique_ptr<LoopbackTransport> transport;
@@ -149,14 +161,7 @@ TEST_F(SyncProtocolTest, TransactionsTravelWholeEvenWithTinyBatches) {
   small.batch_changes_max = 1;
   Node a = MakeEdge("a", "token-a", nullptr, small);
   CreateReadings(a.storage.get());
-  std::vector<storage::Write> writes;
-  for (int i = 0; i < 3; ++i) {
-    Item it = Reading("d1", i, "t");
-    writes.push_back(storage::Write{"readings", KeyOf("d1", i),
-                                    [it](const Item*) -> Result<storage::Decision> { return storage::Decision::Put(it); },
-                                    false});
-  }
-  ASSERT_TRUE(a.storage->Transact(std::move(writes)).status.ok());
+  ASSERT_TRUE(a.storage->Transact(ThreePutsOfD1()).status.ok());
   ASSERT_TRUE(a.storage->Put("readings", Reading("d2", 1, "single")).ok());
   bool more = false;
   ASSERT_TRUE(a.client->PushOnce(&more).ok());
@@ -182,14 +187,7 @@ TEST_F(SyncProtocolTest, TheHubKeepsTheSendersTransactionsWithinOneBatch) {
   Node a = MakeEdge("a", "token-a");
   CreateReadings(a.storage.get());
   ASSERT_TRUE(a.storage->Put("readings", Reading("d0", 1, "single")).ok());
-  std::vector<storage::Write> writes;
-  for (int i = 0; i < 3; ++i) {
-    Item it = Reading("d1", i, "t");
-    writes.push_back(storage::Write{"readings", KeyOf("d1", i),
-                                    [it](const Item*) -> Result<storage::Decision> { return storage::Decision::Put(it); },
-                                    false});
-  }
-  ASSERT_TRUE(a.storage->Transact(std::move(writes)).status.ok());
+  ASSERT_TRUE(a.storage->Transact(ThreePutsOfD1()).status.ok());
   ASSERT_TRUE(a.storage->Put("readings", Reading("d2", 1, "single")).ok());
   bool more = true;
   ASSERT_TRUE(a.client->PushOnce(&more).ok());
