@@ -69,7 +69,7 @@ Reply BatchWriteItem(OpEnv& env, const Json& req) {
     }
     count += static_cast<int64_t>(it.value().size());
     if (count > limits::kBatchWriteItemsMax) return TooMany("BatchWriteItem", limits::kBatchWriteItemsMax);
-    ET_ASSIGN_OR_RETURN(storage::TableInfo info, LookupTable(env, table));
+    ET_ASSIGN_OR_RETURN(TableKeys info, LookupTable(env, table));
     for (const Json& r : it.value()) {
       const Json* put = Member(r, "PutRequest");
       const Json* del = Member(r, "DeleteRequest");
@@ -137,7 +137,7 @@ Reply BatchGetItem(OpEnv& env, const Json& req) {
     TableGet g{table, {}, {}, &spec};
     ET_ASSIGN_OR_RETURN(g.projection, ParseProjectionParam(spec, ctx));
     ET_RETURN_IF_ERROR(ctx.CheckAllUsed());
-    ET_ASSIGN_OR_RETURN(storage::TableInfo info, LookupTable(env, table));
+    ET_ASSIGN_OR_RETURN(TableKeys info, LookupTable(env, table));
     std::set<std::string> seen;
     for (const Json& k : *keys) {
       Json wrapped{{"Key", k}};
@@ -196,7 +196,7 @@ Reply TransactWriteItems(OpEnv& env, const Json& req) {
     switch (env.tokens->Begin(*token, canonical.dump(), &answer)) {
       case TokenCache::Claim::kNew: {
         Reply r = TransactWriteItemsOnce(env, req);
-        env.tokens->Finish(*token, r.ok(), r.ok() ? r.body().dump() : "");
+        env.tokens->Finish(*token, r.ok(), r.ok() ? r.Text() : "");
         return r;
       }
       case TokenCache::Claim::kDone:
@@ -245,7 +245,7 @@ Reply TransactWriteItemsOnce(OpEnv& env, const Json& req) {
       return Status::InvalidArgument("TransactItems can only contain one of Check, Put, Update or Delete");
     }
     ET_ASSIGN_OR_RETURN(e.table, TableName(*body));
-    ET_ASSIGN_OR_RETURN(storage::TableInfo info, LookupTable(env, e.table));
+    ET_ASSIGN_OR_RETURN(TableKeys info, LookupTable(env, e.table));
     e.schema = info.key_schema;
     ET_ASSIGN_OR_RETURN(expr::ExpressionContext ctx, Context(*body));
     ET_ASSIGN_OR_RETURN(std::string on_fail, Enum(*body, "ReturnValuesOnConditionCheckFailure", {"ALL_OLD", "NONE"}, "NONE"));
@@ -332,7 +332,7 @@ Reply TransactGetItems(OpEnv& env, const Json& req) {
     if (get == nullptr) return MissingParameter("Get");
     GetSpec g;
     ET_ASSIGN_OR_RETURN(g.table, TableName(*get));
-    ET_ASSIGN_OR_RETURN(storage::TableInfo info, LookupTable(env, g.table));
+    ET_ASSIGN_OR_RETURN(TableKeys info, LookupTable(env, g.table));
     ET_ASSIGN_OR_RETURN(expr::ExpressionContext ctx, Context(*get));
     ET_ASSIGN_OR_RETURN(g.projection, ParseProjectionParam(*get, ctx));
     ET_RETURN_IF_ERROR(ctx.CheckAllUsed());

@@ -36,8 +36,14 @@ Reply PutItem(OpEnv& env, const Json& req) {
   ET_ASSIGN_OR_RETURN(expr::ExpressionContext ctx, Context(req));
   ET_ASSIGN_OR_RETURN(std::optional<expr::Condition> cond, ParseConditionParam(req, ctx));
   ET_RETURN_IF_ERROR(ctx.CheckAllUsed());
-  ET_ASSIGN_OR_RETURN(item::Item item, AttributeMap(*item_json, "Item"));
-  ET_ASSIGN_OR_RETURN(storage::TableInfo info, LookupTable(env, table));
+  item::Item item;
+  if (env.taken_item != nullptr && env.taken_item->has_value()) {
+    item = std::move(**env.taken_item);  // decoded with the body
+    env.taken_item->reset();
+  } else {
+    ET_ASSIGN_OR_RETURN(item, AttributeMap(*item_json, "Item"));
+  }
+  ET_ASSIGN_OR_RETURN(TableKeys info, LookupTable(env, table));
   ET_RETURN_IF_ERROR(item::ValidateItem(item, info.key_schema));
 
   std::optional<item::Item> seen;  // the current item when the condition failed
@@ -53,10 +59,12 @@ Reply PutItem(OpEnv& env, const Json& req) {
     if (out.status().code() == Status::Code::kConditionFailed) return ConditionFailedError(seen, on_fail == "ALL_OLD");
     return out.status();
   }
-  Json resp = Json::object();
-  if (return_values == "ALL_OLD" && out->old_item) resp["Attributes"] = ItemJson(*out->old_item);
-  ET_RETURN_IF_ERROR(AddConsumedCapacity(req, table, WriteUnits(out->old_item ? &*out->old_item : nullptr, &item), &resp));
-  return resp;
+  ET_ASSIGN_OR_RETURN(std::optional<Json> cc,
+                      ConsumedCapacity(req, table, [&] { return WriteUnits(out->old_item ? &*out->old_item : nullptr, &item); }));
+  ObjectWriter resp;
+  if (return_values == "ALL_OLD" && out->old_item) item::AppendItemJson(*out->old_item, resp.Member("Attributes"));
+  if (cc) resp.Tree("ConsumedCapacity", *cc);
+  return std::move(resp).Finish();
 }
 
 Reply GetItem(OpEnv& env, const Json& req) {
@@ -65,17 +73,22 @@ Reply GetItem(OpEnv& env, const Json& req) {
   ET_ASSIGN_OR_RETURN(expr::ExpressionContext ctx, Context(req));
   ET_ASSIGN_OR_RETURN(std::optional<expr::Projection> projection, ParseProjectionParam(req, ctx));
   ET_RETURN_IF_ERROR(ctx.CheckAllUsed());
-  ET_ASSIGN_OR_RETURN(storage::TableInfo info, LookupTable(env, table));
-  ET_ASSIGN_OR_RETURN(item::Map key, ParseKey(req, "Key", info.key_schema));
+  ET_ASSIGN_OR_RETURN(TableKeys info, LookupTable(env, table));
+  ET_ASSIGN_OR_RETURN(item::Map key, ParseKey(req, "Key", info.key_schema, env.taken_item));
   ET_ASSIGN_OR_RETURN(std::optional<item::Item> found, env.storage->Get(table, key));
-  Json resp = Json::object();
-  int64_t bytes = 0;
+  ET_ASSIGN_OR_RETURN(std::optional<Json> cc, ConsumedCapacity(req, table, [&] {
+                        return ReadUnits(found ? item::ItemSize(*found) : 0, consistent.value_or(false));
+                      }));
+  ObjectWriter resp;
+  if (cc) resp.Tree("ConsumedCapacity", *cc);
   if (found) {
-    bytes = item::ItemSize(*found);
-    resp["Item"] = ItemJson(projection ? expr::Project(*projection, *found) : *found);
+    if (projection) {
+      item::AppendItemJson(expr::Project(*projection, *found), resp.Member("Item"));
+    } else {
+      item::AppendItemJson(*found, resp.Member("Item"));
+    }
   }
-  ET_RETURN_IF_ERROR(AddConsumedCapacity(req, table, ReadUnits(bytes, consistent.value_or(false)), &resp));
-  return resp;
+  return std::move(resp).Finish();
 }
 
 Reply UpdateItem(OpEnv& env, const Json& req) {
@@ -93,8 +106,8 @@ Reply UpdateItem(OpEnv& env, const Json& req) {
   }
   ET_ASSIGN_OR_RETURN(std::optional<expr::Condition> cond, ParseConditionParam(req, ctx));
   ET_RETURN_IF_ERROR(ctx.CheckAllUsed());
-  ET_ASSIGN_OR_RETURN(storage::TableInfo info, LookupTable(env, table));
-  ET_ASSIGN_OR_RETURN(item::Map key, ParseKey(req, "Key", info.key_schema));
+  ET_ASSIGN_OR_RETURN(TableKeys info, LookupTable(env, table));
+  ET_ASSIGN_OR_RETURN(item::Map key, ParseKey(req, "Key", info.key_schema, env.taken_item));
   ET_RETURN_IF_ERROR(CheckNotKeyUpdate(update, info.key_schema));
 
   std::optional<item::Item> seen;
@@ -113,18 +126,22 @@ Reply UpdateItem(OpEnv& env, const Json& req) {
     if (out.status().code() == Status::Code::kConditionFailed) return ConditionFailedError(seen, on_fail == "ALL_OLD");
     return out.status();
   }
-  Json resp = Json::object();
   const std::optional<item::Item>& old_item = out->old_item;
   const std::optional<item::Item>& new_item = out->new_item;
-  std::optional<item::Item> attrs;
-  if (return_values == "ALL_OLD" && old_item) attrs = *old_item;
-  if (return_values == "ALL_NEW" && new_item) attrs = *new_item;
-  if (return_values == "UPDATED_OLD" && old_item) attrs = expr::Project(UpdatedPaths(update), *old_item);
-  if (return_values == "UPDATED_NEW" && new_item) attrs = expr::Project(UpdatedPaths(update), *new_item);
-  if (attrs && !attrs->empty()) resp["Attributes"] = ItemJson(*attrs);
-  ET_RETURN_IF_ERROR(AddConsumedCapacity(
-      req, table, WriteUnits(old_item ? &*old_item : nullptr, new_item ? &*new_item : nullptr), &resp));
-  return resp;
+  std::optional<item::Item> projected;  // UPDATED_*: the updated paths only
+  const item::Item* attrs = nullptr;
+  if (return_values == "ALL_OLD" && old_item) attrs = &*old_item;
+  if (return_values == "ALL_NEW" && new_item) attrs = &*new_item;
+  if (return_values == "UPDATED_OLD" && old_item) attrs = &projected.emplace(expr::Project(UpdatedPaths(update), *old_item));
+  if (return_values == "UPDATED_NEW" && new_item) attrs = &projected.emplace(expr::Project(UpdatedPaths(update), *new_item));
+  ET_ASSIGN_OR_RETURN(std::optional<Json> cc,
+                      ConsumedCapacity(req, table, [&] {
+                        return WriteUnits(old_item ? &*old_item : nullptr, new_item ? &*new_item : nullptr);
+                      }));
+  ObjectWriter resp;
+  if (attrs && !attrs->empty()) item::AppendItemJson(*attrs, resp.Member("Attributes"));
+  if (cc) resp.Tree("ConsumedCapacity", *cc);
+  return std::move(resp).Finish();
 }
 
 Reply DeleteItem(OpEnv& env, const Json& req) {
@@ -137,8 +154,8 @@ Reply DeleteItem(OpEnv& env, const Json& req) {
   ET_ASSIGN_OR_RETURN(expr::ExpressionContext ctx, Context(req));
   ET_ASSIGN_OR_RETURN(std::optional<expr::Condition> cond, ParseConditionParam(req, ctx));
   ET_RETURN_IF_ERROR(ctx.CheckAllUsed());
-  ET_ASSIGN_OR_RETURN(storage::TableInfo info, LookupTable(env, table));
-  ET_ASSIGN_OR_RETURN(item::Map key, ParseKey(req, "Key", info.key_schema));
+  ET_ASSIGN_OR_RETURN(TableKeys info, LookupTable(env, table));
+  ET_ASSIGN_OR_RETURN(item::Map key, ParseKey(req, "Key", info.key_schema, env.taken_item));
 
   std::optional<item::Item> seen;
   storage::Write w;
@@ -153,10 +170,12 @@ Reply DeleteItem(OpEnv& env, const Json& req) {
     if (out.status().code() == Status::Code::kConditionFailed) return ConditionFailedError(seen, on_fail == "ALL_OLD");
     return out.status();
   }
-  Json resp = Json::object();
-  if (return_values == "ALL_OLD" && out->old_item) resp["Attributes"] = ItemJson(*out->old_item);
-  ET_RETURN_IF_ERROR(AddConsumedCapacity(req, table, WriteUnits(out->old_item ? &*out->old_item : nullptr, nullptr), &resp));
-  return resp;
+  ET_ASSIGN_OR_RETURN(std::optional<Json> cc,
+                      ConsumedCapacity(req, table, [&] { return WriteUnits(out->old_item ? &*out->old_item : nullptr, nullptr); }));
+  ObjectWriter resp;
+  if (return_values == "ALL_OLD" && out->old_item) item::AppendItemJson(*out->old_item, resp.Member("Attributes"));
+  if (cc) resp.Tree("ConsumedCapacity", *cc);
+  return std::move(resp).Finish();
 }
 
 }  // namespace edgetable::api::internal

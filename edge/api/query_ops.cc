@@ -33,7 +33,7 @@ struct ReadParams {
   std::optional<expr::Condition> filter;
   std::optional<expr::Projection> projection;
   std::optional<item::Map> exclusive_start_key;
-  storage::TableInfo info;
+  TableKeys info;
 };
 
 Result<ReadParams> ParseRead(OpEnv& env, const Json& req, std::string_view legacy_filter,
@@ -79,22 +79,36 @@ Result<ReadParams> ParseRead(OpEnv& env, const Json& req, std::string_view legac
   return p;
 }
 
-// Filters and projects a page into the response.
-Json PageReply(const ReadParams& p, storage::Page& page) {
-  Json items = Json::array();
+// Filters and projects a page into the response, written as text.
+// Members in name order (see ObjectWriter).
+JsonText PageReply(const ReadParams& p, const storage::Page& page, const std::optional<Json>& consumed) {
+  ObjectWriter resp;
+  if (consumed) resp.Tree("ConsumedCapacity", *consumed);
   int64_t count = 0;
+  const bool count_only = p.select == "COUNT";
+  std::string items;
+  if (!count_only) items.reserve(page.items.size() * 128);
   for (const item::Item& it : page.items) {
     if (p.filter && !expr::EvaluateCondition(*p.filter, it)) continue;
     ++count;
-    if (p.select == "COUNT") continue;
-    items.push_back(ItemJson(p.projection ? expr::Project(*p.projection, it) : it));
+    if (count_only) continue;
+    if (!items.empty()) items.push_back(',');
+    if (p.projection) {
+      item::AppendItemJson(expr::Project(*p.projection, it), &items);
+    } else {
+      item::AppendItemJson(it, &items);
+    }
   }
-  Json resp = Json::object();
-  if (p.select != "COUNT") resp["Items"] = std::move(items);
-  resp["Count"] = count;
-  resp["ScannedCount"] = static_cast<int64_t>(page.items.size());
-  if (page.last_evaluated_key) resp["LastEvaluatedKey"] = ItemJson(*page.last_evaluated_key);
-  return resp;
+  resp.Int("Count", count);
+  if (!count_only) {
+    std::string* out = resp.Member("Items");
+    out->push_back('[');
+    out->append(items);
+    out->push_back(']');
+  }
+  if (page.last_evaluated_key) item::AppendItemJson(*page.last_evaluated_key, resp.Member("LastEvaluatedKey"));
+  resp.Int("ScannedCount", static_cast<int64_t>(page.items.size()));
+  return std::move(resp).Finish();
 }
 
 // DynamoDB refuses a Query filter that reads a key attribute.
@@ -152,9 +166,8 @@ Reply Query(OpEnv& env, const Json& req) {
     }
     return page.status();
   }
-  Json resp = PageReply(p, *page);
-  ET_RETURN_IF_ERROR(AddConsumedCapacity(req, p.table, ReadUnits(page->bytes_read, p.consistent), &resp));
-  return resp;
+  ET_ASSIGN_OR_RETURN(std::optional<Json> cc, ConsumedCapacity(req, p.table, [&] { return ReadUnits(page->bytes_read, p.consistent); }));
+  return PageReply(p, *page, cc);
 }
 
 Reply Scan(OpEnv& env, const Json& req) {
@@ -190,9 +203,8 @@ Reply Scan(OpEnv& env, const Json& req) {
   s.segment = static_cast<int>(segment.value_or(0));
   s.total_segments = static_cast<int>(total.value_or(1));
   ET_ASSIGN_OR_RETURN(storage::Page page, env.storage->Scan(s));
-  Json resp = PageReply(p, page);
-  ET_RETURN_IF_ERROR(AddConsumedCapacity(req, p.table, ReadUnits(page.bytes_read, p.consistent), &resp));
-  return resp;
+  ET_ASSIGN_OR_RETURN(std::optional<Json> cc, ConsumedCapacity(req, p.table, [&] { return ReadUnits(page.bytes_read, p.consistent); }));
+  return PageReply(p, page, cc);
 }
 
 }  // namespace edgetable::api::internal

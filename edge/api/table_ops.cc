@@ -4,6 +4,7 @@
 #include <set>
 
 #include "edge/api/internal/ops.h"
+#include "edge/api/internal/table_cache.h"
 
 namespace edgetable::api::internal {
 namespace {
@@ -173,6 +174,7 @@ Reply CreateTable(OpEnv& env, const Json& req) {
   storage::TableSettings settings;
   if (stream) settings.stream_view_type = *stream;
   Result<storage::TableInfo> info = env.storage->CreateTable(name, schema, settings);
+  env.tables->Forget(name);
   if (!info.ok()) {
     if (info.status().code() == Status::Code::kAlreadyExists) {
       return MakeError(error_type::kResourceInUse, "Table already exists: " + name);
@@ -220,6 +222,7 @@ Reply ListTables(OpEnv& env, const Json& req) {
 Reply DeleteTable(OpEnv& env, const Json& req) {
   ET_ASSIGN_OR_RETURN(std::string name, TableName(req));
   Result<storage::TableInfo> info = env.storage->DeleteTable(name);
+  env.tables->Forget(name);  // table_cache.h invariant (1)
   if (!info.ok()) {
     if (info.status().code() == Status::Code::kNotFound) return TableNotFound(name);
     return info.status();

@@ -173,6 +173,12 @@ void StorageFamilies(Exposition& e, const NodeSnapshot& n) {
   One(e, "edgetable_storage_commit_failures_total", Type::kCounter, "SQLite transactions that failed to commit",
       s.commit_failures);
   One(e, "edgetable_storage_queue_depth", Type::kGauge, "Writes waiting for the writer thread", s.queue_depth);
+  One(e, "edgetable_storage_wal_checkpoints_total", Type::kCounter,
+      "WAL checkpoints run by the checkpoint thread", s.wal_checkpoints);
+  One(e, "edgetable_storage_wal_topups_total", Type::kCounter,
+      "Last frames of the WAL copied by the writer between two commits, so that the WAL restarts", s.wal_topups);
+  One(e, "edgetable_storage_wal_writer_checkpoints_total", Type::kCounter,
+      "WAL checkpoints the writer ran itself because the WAL outgrew 2x its threshold (the disk did not keep up)", s.wal_writer_checkpoints);
   One(e, "edgetable_storage_last_change_seq", Type::kGauge, "Sequence number of the last committed change",
       s.last_seq);
   One(e, "edgetable_storage_db_bytes", Type::kGauge, "Database pages in use, in bytes, as last measured",
@@ -266,6 +272,8 @@ void SyncFamilies(Exposition& e, const sync::ClientStats& s) {
       "Conflicts (last writer wins) recorded here or reported by the upstream", s.conflicts);
   One(e, "edgetable_sync_skew_flagged_total", Type::kCounter, "Pulled versions beyond the clock skew bound",
       s.skew_flagged);
+  One(e, "edgetable_sync_apply_yields_total", Type::kCounter,
+      "Pulled transactions cut short so that waiting local writes commit first", s.apply_yields);
   const sync::TransportStats& t = s.transport;
   One(e, "edgetable_sync_requests_total", Type::kCounter, "HTTPS requests to the upstream", t.requests);
   One(e, "edgetable_sync_request_failures_total", Type::kCounter, "HTTPS requests to the upstream that failed",

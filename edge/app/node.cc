@@ -78,6 +78,8 @@ nlohmann::json StorageStatus(const storage::StorageStats& st) {
           {"busy_rejections", st.busy_rejections}, {"commits", st.commits},
           {"commit_failures", st.commit_failures}, {"largest_group", st.group_writes_max},
           {"queue_depth", st.queue_depth}, {"last_change_seq", st.last_seq},
+          {"wal_checkpoints", st.wal_checkpoints}, {"wal_checkpoint_ms_max", st.wal_checkpoint_ms_max},
+          {"wal_topups", st.wal_topups}, {"wal_writer_checkpoints", st.wal_writer_checkpoints},
           {"ttl_deletes", st.ttl_deletes}, {"ttl_sweep_batches", st.ttl_sweep_batches},
           {"expiry_recomputed", st.expiry_recomputed}, {"changes_trimmed", st.changes_trimmed},
           {"trimmed_seq", st.trimmed_seq}, {"upstream_acked_seq", st.upstream_acked_seq},
@@ -105,7 +107,7 @@ nlohmann::json SyncStatus(const std::string& upstream, const sync::ClientStats& 
           {"push_batches", st.push_batches}, {"pull_batches", st.pull_batches},
           {"changes_pushed", st.changes_pushed}, {"changes_pulled", st.changes_pulled},
           {"changes_applied", st.changes_applied}, {"conflicts", st.conflicts},
-          {"skew_flagged", st.skew_flagged},
+          {"skew_flagged", st.skew_flagged}, {"apply_yields", st.apply_yields},
           {"transport", {{"requests", tr.requests}, {"failures", tr.failures},
                          {"connections", tr.connections}, {"bytes_sent", tr.bytes_sent},
                          {"bytes_sent_raw", tr.bytes_sent_raw}, {"bytes_received", tr.bytes_received}}}};

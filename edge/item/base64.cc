@@ -20,27 +20,33 @@ constexpr std::array<int8_t, 256> kReverse = MakeReverse();
 
 std::string Base64Encode(std::string_view bytes) {
   std::string out;
-  out.reserve((bytes.size() + 2) / 3 * 4);
+  Base64EncodeTo(bytes, &out);
+  return out;
+}
+
+void Base64EncodeTo(std::string_view bytes, std::string* out) {
+  const size_t at = out->size();
+  out->resize(at + (bytes.size() + 2) / 3 * 4);
+  char* o = out->data() + at;
   size_t i = 0;
   for (; i + 3 <= bytes.size(); i += 3) {
     const uint32_t v = (static_cast<uint32_t>(static_cast<uint8_t>(bytes[i])) << 16) |
                        (static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 1])) << 8) |
                        static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 2]));
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += kAlphabet[(v >> 6) & 63];
-    out += kAlphabet[v & 63];
+    *o++ = kAlphabet[(v >> 18) & 63];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = kAlphabet[(v >> 6) & 63];
+    *o++ = kAlphabet[v & 63];
   }
   const size_t rest = bytes.size() - i;
   if (rest > 0) {
     uint32_t v = static_cast<uint32_t>(static_cast<uint8_t>(bytes[i])) << 16;
     if (rest == 2) v |= static_cast<uint32_t>(static_cast<uint8_t>(bytes[i + 1])) << 8;
-    out += kAlphabet[(v >> 18) & 63];
-    out += kAlphabet[(v >> 12) & 63];
-    out += rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
-    out += '=';
+    *o++ = kAlphabet[(v >> 18) & 63];
+    *o++ = kAlphabet[(v >> 12) & 63];
+    *o++ = rest == 2 ? kAlphabet[(v >> 6) & 63] : '=';
+    *o++ = '=';
   }
-  return out;
 }
 
 Result<std::string> Base64Decode(std::string_view text) {

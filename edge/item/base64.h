@@ -11,6 +11,8 @@ namespace edgetable::item {
 
 // Padded base64 of `bytes`.
 std::string Base64Encode(std::string_view bytes);
+// Appends the padded base64 of `bytes` to *out.
+void Base64EncodeTo(std::string_view bytes, std::string* out);
 
 // Decodes standard base64. Padding is optional, as in DynamoDB (whose
 // decoder also accepts unpadded input); whitespace and the URL-safe alphabet

@@ -5,6 +5,7 @@
 
 #include "edge/base/limits.h"
 #include "edge/item/base64.h"
+#include "edge/item/internal/json_reader.h"
 
 namespace edgetable::item {
 namespace {
@@ -145,6 +146,9 @@ Result<Value> FromJson(const json& j, std::string_view path, int level) {
 }  // namespace
 
 Result<nlohmann::json> ParseJson(std::string_view text) {
+  // The fast path takes what it knows; everything else, malformed text
+  // included, is the library's (internal/json_reader.h).
+  if (json fast; internal::FastParseJson(text, &fast)) return fast;
   try {
     return json::parse(text.begin(), text.end());
   } catch (const json::parse_error& e) {
@@ -155,6 +159,13 @@ Result<nlohmann::json> ParseJson(std::string_view text) {
   } catch (const std::exception& e) {
     return Status::InvalidArgument(std::string("Invalid JSON: ") + e.what());
   }
+}
+
+Result<nlohmann::json> ParseJsonTakingItem(std::string_view text, std::string_view member,
+                                           std::optional<Item>* taken) {
+  if (json fast; internal::FastParseJsonTakingItem(text, member, &fast, taken)) return fast;
+  taken->reset();
+  return ParseJson(text);
 }
 
 Result<Value> ValueFromJson(const nlohmann::json& j, std::string_view path) {

@@ -24,6 +24,7 @@
 //
 // Threads: pure functions.
 
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -39,6 +40,17 @@ namespace edgetable::item {
 // text for a premature end), e.g. "Invalid JSON at byte 17: ...".
 Result<nlohmann::json> ParseJson(std::string_view text);
 
+// ParseJson for a request body that carries an item or a key in its
+// top-level member `member` (PutItem's "Item", GetItem's "Key"): when that
+// member is an object of attribute values ItemFromJson accepts, it is
+// decoded straight into *taken, without a tree, and the returned tree holds
+// an empty object in its place; *taken then equals what ItemFromJson would
+// have made of the member. Otherwise *taken is left empty and the result is
+// exactly ParseJson's (the caller decodes the member, errors included, as
+// before).
+Result<nlohmann::json> ParseJsonTakingItem(std::string_view text, std::string_view member,
+                                           std::optional<Item>* taken);
+
 // One DynamoDB JSON attribute value. `path` names it in error messages.
 Result<Value> ValueFromJson(const nlohmann::json& j, std::string_view path = "value");
 
@@ -50,6 +62,16 @@ Result<Item> ItemFromJson(const nlohmann::json& j);
 // notation (number.h), B/BS base64, sets in canonical order.
 nlohmann::json ValueToJson(const Value& v);
 nlohmann::json ItemToJson(const Item& item);
+
+// Direct writers: append the JSON text of a string / value / item to *out,
+// byte for byte what ValueToJson / ItemToJson followed by
+// nlohmann::json::dump(-1, ' ', false, error_handler_t::replace) produce
+// (members in name order, the same escaping: \" \\ \b \f \n \r \t, other
+// control characters as \u00xx, non-ASCII UTF-8 kept as is, invalid UTF-8
+// replaced by U+FFFD), without building a JSON tree. For response bodies.
+void AppendJsonString(std::string_view s, std::string* out);
+void AppendValueJson(const Value& v, std::string* out);
+void AppendItemJson(const Item& item, std::string* out);
 
 // Plain JSON (a sensor payload) -> Value with exact numbers:
 //   object -> M, array -> L, string -> S, true/false -> BOOL, null -> NULL,

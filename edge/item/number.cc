@@ -55,23 +55,26 @@ Status CheckLimits(const std::string& digits, int64_t exponent, std::string_view
   return Status::Ok();
 }
 
-// Plain-notation text of a normalised magnitude (no sign).
-std::string PlainMagnitude(const std::string& digits, int64_t exponent) {
-  if (digits.empty()) return "0";
+// Appends the plain-notation text of a normalised magnitude (no sign).
+void AppendPlainMagnitude(const std::string& digits, int64_t exponent, std::string* out) {
+  if (digits.empty()) {
+    out->push_back('0');
+    return;
+  }
   const int64_t n = static_cast<int64_t>(digits.size());
-  std::string out;
   if (exponent >= n - 1) {
-    out = digits;
-    out.append(static_cast<size_t>(exponent - (n - 1)), '0');
+    out->append(digits);
+    out->append(static_cast<size_t>(exponent - (n - 1)), '0');
   } else if (exponent < 0) {
-    out = "0.";
-    out.append(static_cast<size_t>(-exponent - 1), '0');
-    out += digits;
+    out->append("0.");
+    out->append(static_cast<size_t>(-exponent - 1), '0');
+    out->append(digits);
   } else {
     const size_t int_len = static_cast<size_t>(exponent + 1);
-    out = digits.substr(0, int_len) + "." + digits.substr(int_len);
+    out->append(digits, 0, int_len);
+    out->push_back('.');
+    out->append(digits, int_len);
   }
-  return out;
 }
 
 }  // namespace
@@ -167,10 +170,15 @@ Result<Number> Number::FromParts(bool negative, std::string digits, int32_t expo
   if (digits.front() == '0' || digits.back() == '0') {
     return Status::InvalidArgument("Number parts are not normalised: leading or trailing zero");
   }
-  std::string shown = (negative ? "-" : "") + digits.substr(0, 1) +
-                      (digits.size() > 1 ? "." + digits.substr(1) : "") + "E" +
-                      std::to_string(exponent);
-  ET_RETURN_IF_ERROR(CheckLimits(digits, exponent, shown));
+  // Stored numbers come through here (wire decoding): the text an error
+  // names is built only when there is an error.
+  if (digits.size() > static_cast<size_t>(limits::kNumberDigitsMax) ||
+      exponent > limits::kNumberExponentMax || exponent < limits::kNumberExponentMin) {
+    std::string shown = (negative ? "-" : "") + digits.substr(0, 1) +
+                        (digits.size() > 1 ? "." + digits.substr(1) : "") + "E" +
+                        std::to_string(exponent);
+    ET_RETURN_IF_ERROR(CheckLimits(digits, exponent, shown));
+  }
   out.negative_ = negative;
   out.digits_ = std::move(digits);
   out.exponent_ = exponent;
@@ -178,8 +186,14 @@ Result<Number> Number::FromParts(bool negative, std::string digits, int32_t expo
 }
 
 std::string Number::ToString() const {
-  std::string mag = PlainMagnitude(digits_, exponent_);
-  return negative_ ? "-" + mag : mag;
+  std::string out;
+  AppendTo(&out);
+  return out;
+}
+
+void Number::AppendTo(std::string* out) const {
+  if (negative_) out->push_back('-');
+  AppendPlainMagnitude(digits_, exponent_, out);
 }
 
 int Number::Compare(const Number& o) const {
@@ -256,8 +270,11 @@ Result<Number> Number::Add(const Number& o) const {
   digits.reserve(top - bottom);
   for (size_t k = top; k > bottom; --k) digits += static_cast<char>('0' + r[k - 1]);
   const int64_t exponent = low + static_cast<int64_t>(top) - 1;
-  const std::string shown = (negative ? "-" : "") + PlainMagnitude(digits, exponent);
-  ET_RETURN_IF_ERROR(CheckLimits(digits, exponent, shown));
+  if (!CheckLimits(digits, exponent, "").ok()) {
+    std::string shown = negative ? "-" : "";
+    AppendPlainMagnitude(digits, exponent, &shown);
+    ET_RETURN_IF_ERROR(CheckLimits(digits, exponent, shown));
+  }
   Number out;
   out.negative_ = negative;
   out.digits_ = std::move(digits);

@@ -57,6 +57,8 @@ class Number {
 
   // The canonical text DynamoDB returns for this number.
   std::string ToString() const;
+  // Appends ToString()'s text to *out, without a temporary string.
+  void AppendTo(std::string* out) const;
 
   bool is_zero() const { return digits_.empty(); }
   bool negative() const { return negative_; }

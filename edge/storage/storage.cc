@@ -463,7 +463,140 @@ struct Storage::Impl {
   static constexpr int kBulkSkipsMax = 4;
   bool stopping = false;       // GUARDED_BY(qmu)
   bool writer_waiting = false;  // GUARDED_BY(qmu): the writer sleeps on qcv
+  // Queued jobs that are not bulk; written under qmu, read by a running bulk
+  // job (ApplyRemoteOptions::yield_to_local_writes) without it.
+  std::atomic<int> local_queued{0};
+  // steady_clock nanoseconds of the last commit that carried a local
+  // (not bulk) job: while local writes are recent, a bulk job that may
+  // yield commits every kRecentLocalChunk changes, so that the next local
+  // write never waits for the commit of a long run of remote changes.
+  std::atomic<int64_t> last_local_commit_ns{0};
+  static constexpr int64_t kRecentLocalNs = 200'000'000;
+  static constexpr size_t kRecentLocalChunk = 16;
+  bool LocalWritesRecent() const {
+    const int64_t now = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                            std::chrono::steady_clock::now().time_since_epoch()).count();
+    return now - last_local_commit_ns.load(std::memory_order_relaxed) < kRecentLocalNs;
+  }
   std::thread writer;
+
+  // ---- Checkpoint thread (Options::wal_autocheckpoint_pages). ----
+  std::unique_ptr<sqlite::Db> cdb;  // used by the checkpoint thread only
+  std::mutex kmu;
+  std::condition_variable kcv;
+  bool checkpoint_wanted = false;    // GUARDED_BY(kmu)
+  bool checkpoint_stopping = false;  // GUARDED_BY(kmu)
+  std::thread checkpointer;
+  int writer_checkpoint_pages = 0;  // writer thread only: WAL size at its last full checkpoint
+  // Set by the checkpoint thread when the WAL holds at most
+  // kTopUpFramesMax frames it has not copied: the writer copies those
+  // itself after its next commit, between two transactions, so that the
+  // next transaction starts the WAL from its beginning. (Under a steady
+  // stream of commits a checkpoint on another connection never catches the
+  // last frame, and only a checkpoint between two writes lets the WAL
+  // restart; without it the WAL would grow without end.)
+  std::atomic<bool> topup_ready{false};
+  // The writer copied the last frame: its next transaction restarts the WAL
+  // (unless a checkpoint runs then), so the thread starts no pass.
+  std::atomic<bool> restart_pending{false};
+  static constexpr int kTopUpFramesMax = 256;
+  static constexpr int kPassesMax = 4;
+
+  // Writer thread, after a commit.
+  void AfterCommitWal() {
+    const int pages = wdb->WalPages();
+    if (pages < opts.wal_autocheckpoint_pages) {
+      writer_checkpoint_pages = 0;
+      topup_ready.store(false, std::memory_order_relaxed);  // the WAL restarted
+      restart_pending.store(false, std::memory_order_relaxed);
+      return;
+    }
+    // Still large after a top-up: something (a reader) kept the WAL from
+    // restarting; the thread takes over again.
+    restart_pending.store(false, std::memory_order_relaxed);
+    // Past 2x the threshold the disk is not keeping up with the writes (the
+    // thread's copy ends with a sync of everything it copied, and the
+    // writer, with synchronous=NORMAL, never waits for the disk): the writer
+    // waits for the thread's pass and copies the rest itself, which bounds
+    // the WAL and holds writes back to what the disk takes, as SQLite's own
+    // automatic checkpoint would. Once per threshold of growth.
+    const bool fell_behind = pages >= 2 * static_cast<int64_t>(opts.wal_autocheckpoint_pages) &&
+                             pages - writer_checkpoint_pages >= opts.wal_autocheckpoint_pages;
+    const bool topup = topup_ready.load(std::memory_order_relaxed);
+    if (topup || fell_behind) {
+      if (fell_behind) writer_checkpoint_pages = pages;
+      // Set first: the thread must not start another pass now, or the next
+      // transaction could not restart the WAL.
+      restart_pending.store(true, std::memory_order_relaxed);
+      auto r = wdb->Checkpoint();
+      // Busy: the thread is in a pass. A top-up is tried again after the
+      // next commit; a writer that fell behind waits for the pass (bounded).
+      for (int waited_ms = 0; fell_behind && !r.ok() && r.status().code() == Status::Code::kBusy && waited_ms < 10'000;
+           ++waited_ms) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        r = wdb->Checkpoint();
+      }
+      if (!r.ok()) {
+        restart_pending.store(false, std::memory_order_relaxed);
+        return;
+      }
+      topup_ready.store(false, std::memory_order_relaxed);
+      std::lock_guard<std::mutex> lock(smu);
+      ++(topup ? stats.wal_topups : stats.wal_writer_checkpoints);
+      return;
+    }
+    {
+      std::lock_guard<std::mutex> lock(kmu);
+      if (checkpoint_wanted) return;
+      checkpoint_wanted = true;
+    }
+    kcv.notify_one();
+  }
+
+  void CheckpointLoop() {
+#ifdef __linux__
+    pthread_setname_np(pthread_self(), "et-checkpoint");
+#endif
+    for (;;) {
+      {
+        std::unique_lock<std::mutex> lock(kmu);
+        kcv.wait(lock, [&] { return checkpoint_wanted || checkpoint_stopping; });
+        if (checkpoint_stopping) return;
+        checkpoint_wanted = false;
+      }
+      auto writer_finishes = [&] {
+        return topup_ready.load(std::memory_order_relaxed) || restart_pending.load(std::memory_order_relaxed);
+      };
+      if (writer_finishes()) continue;
+      // Passes copy what the WAL holds without stopping anyone, each one
+      // what the writer added during the last, until the writer can finish
+      // with a short top-up (see topup_ready); after kPassesMax the writer
+      // finishes whatever is left (it writes faster than this thread copies
+      // and syncs: a top-up still costs less than the whole copy).
+      for (int pass = 0; pass < kPassesMax && !writer_finishes(); ++pass) {
+        const auto start = std::chrono::steady_clock::now();
+        auto r = cdb->Checkpoint();
+        const int64_t ms =
+            std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - start).count();
+        if (!r.ok()) {
+          if (r.status().code() != Status::Code::kBusy) ET_LOG_WARN("storage: WAL checkpoint: {}", r.status().ToString());
+          break;
+        }
+        ET_LOG_DEBUG("storage: WAL checkpoint copied up to frame {} of {} in {} ms", r->second, r->first, ms);
+        {
+          std::lock_guard<std::mutex> lock(smu);
+          ++stats.wal_checkpoints;
+          stats.wal_checkpoint_ms_max = std::max(stats.wal_checkpoint_ms_max, ms);
+        }
+        if (r->second < r->first) break;  // a reader still needs the rest: copy it next time
+        const int behind = wdb->WalPages() - r->second;  // the WAL may have restarted: then <= 0
+        if (behind <= kTopUpFramesMax || pass == kPassesMax - 1) {
+          if (behind > 0) topup_ready.store(true, std::memory_order_relaxed);
+          break;
+        }
+      }
+    }
+  }
 
   // ---- Read connections. ----
   std::mutex rmu;
@@ -523,8 +656,9 @@ struct Storage::Impl {
     if (mode != "wal") return Status::IOError("storage: cannot enable WAL mode (got " + mode + ")");
     ET_RETURN_IF_ERROR(wdb->Exec(opts.durability == Durability::kFull ? "PRAGMA synchronous=FULL"
                                                                       : "PRAGMA synchronous=NORMAL"));
-    ET_RETURN_IF_ERROR(
-        wdb->Exec("PRAGMA wal_autocheckpoint=" + std::to_string(opts.wal_autocheckpoint_pages)));
+    // The checkpoint thread copies the WAL back (CheckpointLoop); the
+    // writer's commits only record the WAL's size.
+    wdb->WatchWal();
     // Truncate the -wal file after a checkpoint if it grew past this, so an
     // ingest burst does not keep hundreds of MB of an SD card.
     ET_RETURN_IF_ERROR(wdb->Exec("PRAGMA journal_size_limit=67108864"));
@@ -1405,6 +1539,7 @@ struct Storage::Impl {
             if ((*it)->bulk && !batch.empty()) break;  // a bulk job commits alone
             job = *it;
             queue.erase(it);
+            if (!job->bulk) local_queued.fetch_sub(1, std::memory_order_relaxed);
             if (job->bulk) {
               batch_has_bulk = true;
               bulk_skips = 0;
@@ -1444,6 +1579,12 @@ struct Storage::Impl {
         }
       } else {
         last_seq.store(next_seq - 1, std::memory_order_release);
+        if (std::any_of(batch.begin(), batch.end(), [](const auto& js) { return !js.first->bulk; })) {
+          last_local_commit_ns.store(std::chrono::duration_cast<std::chrono::nanoseconds>(
+                                         std::chrono::steady_clock::now().time_since_epoch()).count(),
+                                     std::memory_order_relaxed);
+        }
+        AfterCommitWal();
         if (catalog_changed) {
           std::lock_guard<std::mutex> lock(cmu);
           cache.clear();
@@ -1493,6 +1634,7 @@ struct Storage::Impl {
                             " writes waiting); retry later");
       }
       if (!front) queue.push_back(job);
+      if (!job->bulk) local_queued.fetch_add(1, std::memory_order_relaxed);
       // A busy writer looks at the queue again before it commits: waking it
       // would only cost a futex call.
       wake = writer_waiting;
@@ -1637,6 +1779,12 @@ Storage::~Storage() {
   }
   impl_->qcv.notify_all();
   if (impl_->writer.joinable()) impl_->writer.join();
+  {
+    std::lock_guard<std::mutex> lock(impl_->kmu);
+    impl_->checkpoint_stopping = true;
+  }
+  impl_->kcv.notify_all();
+  if (impl_->checkpointer.joinable()) impl_->checkpointer.join();
 }
 
 Result<std::unique_ptr<Storage>> Storage::Open(const Options& options) {
@@ -1653,7 +1801,17 @@ Result<std::unique_ptr<Storage>> Storage::Open(const Options& options) {
   auto impl = std::make_unique<Impl>();
   impl->opts = options;
   ET_RETURN_IF_ERROR(impl->OpenWriter().WithPrefix("storage: open " + options.path));
+  {
+    auto cdb = sqlite::Db::Open(options.path, sqlite::Db::Mode::kReadWrite);
+    if (!cdb.ok()) return cdb.status().WithPrefix("storage: open " + options.path + " for checkpoints");
+    impl->cdb = std::move(*cdb);
+    // A connection knows the database is in WAL mode only once it has read
+    // it; before that a checkpoint on it does nothing.
+    ET_ASSIGN_OR_RETURN(std::string mode, impl->cdb->QueryText("PRAGMA journal_mode"));
+    if (mode != "wal") return Status::IOError("storage: " + options.path + " is not in WAL mode (" + mode + ")");
+  }
   Impl* raw = impl.get();
+  impl->checkpointer = std::thread([raw] { raw->CheckpointLoop(); });
   impl->writer = std::thread([raw] { raw->WriterLoop(); });
   std::unique_ptr<Storage> storage(new Storage(std::move(impl)));
   raw->owner = storage.get();
@@ -1895,10 +2053,17 @@ Result<std::vector<bool>> Storage::ApplyRemote(std::vector<RemoteChange> changes
 }
 
 Result<RemoteOutcome> Storage::ApplyRemote(std::vector<RemoteChange> changes, const ApplyRemoteOptions& options) {
+  if (options.sync_state_at && (!options.yield_to_local_writes || !options.sync_state.empty())) {
+    return Status::InvalidArgument("storage: ApplyRemote: sync_state_at needs yield_to_local_writes and no sync_state");
+  }
+  if (options.yield_to_local_writes && !options.sync_state.empty()) {
+    return Status::InvalidArgument("storage: ApplyRemote: a call that may yield takes its sync state from sync_state_at");
+  }
   RemoteOutcome outcome;
   outcome.applied.assign(changes.size(), false);
-  if (changes.empty() && options.sync_state.empty()) return outcome;
+  if (changes.empty() && options.sync_state.empty() && !options.sync_state_at) return outcome;
   Impl* d = impl_.get();
+  size_t consumed = changes.size();
   auto job = [&]() -> Status {
     Impl::RemoteBatch b;
     b.options = &options;
@@ -1912,18 +2077,34 @@ Result<RemoteOutcome> Storage::ApplyRemote(std::vector<RemoteChange> changes, co
       }
       b.conflicts_table = *ct;
     }
+    consumed = changes.size();
+    const bool short_runs = options.yield_to_local_writes && d->LocalWritesRecent();
     for (size_t i = 0; i < changes.size(); ++i) {
+      const bool boundary = i == 0 || changes[i].txn_group == 0 || changes[i].txn_group != changes[i - 1].txn_group;
+      if (boundary && i > 0 && options.yield_to_local_writes &&
+          (d->local_queued.load(std::memory_order_relaxed) > 0 || (short_runs && i >= Impl::kRecentLocalChunk))) {
+        consumed = i;  // the local writes go next; the caller resubmits the rest
+        break;
+      }
       // A new sender transaction starts a new txn_id (invariant 6).
-      if (changes[i].txn_group != 0 && (i == 0 || changes[i].txn_group != changes[i - 1].txn_group)) b.txn_id = 0;
+      if (changes[i].txn_group != 0 && boundary) b.txn_id = 0;
       bool a = false;
       ET_RETURN_IF_ERROR(d->ExecuteRemote(changes[i], &b, &a).WithPrefix("change " + std::to_string(i)));
       outcome.applied[i] = a;
+    }
+    if (options.sync_state_at) {
+      for (const auto& [key, value] : options.sync_state_at(consumed)) ET_RETURN_IF_ERROR(d->PutSyncState(key, value));
     }
     for (const auto& [key, value] : options.sync_state) ET_RETURN_IF_ERROR(d->PutSyncState(key, value));
     outcome.conflicts = b.conflicts;
     return Status::Ok();
   };
   ET_RETURN_IF_ERROR(d->Submit(job, /*front=*/false, /*bulk=*/true));
+  if (consumed < changes.size()) {
+    outcome.applied.resize(consumed);
+    outcome.rest.assign(std::make_move_iterator(changes.begin() + static_cast<std::ptrdiff_t>(consumed)),
+                        std::make_move_iterator(changes.end()));
+  }
   return outcome;
 }
 

@@ -165,7 +165,13 @@ struct Options {
   // roughly doubles batched ingest over the 2 MB default).
   int64_t writer_cache_bytes = 32 * 1024 * 1024;
   int64_t reader_cache_bytes = 4 * 1024 * 1024;
-  // WAL pages after which a commit checkpoints the WAL into the database (>= 1).
+  // WAL pages after which the WAL is checkpointed into the database (>= 1).
+  // A thread of its own copies the WAL, on a connection of its own, while
+  // commits go on; the writer only copies the last few frames (at most
+  // about 1 MB, written during the thread's copy) between two transactions,
+  // which lets the WAL restart from its beginning. Only when the WAL
+  // outgrows 2x this (the disk cannot keep up) does the writer wait for the
+  // thread and copy the rest, which holds writes back to the disk's pace.
   // Larger means fewer, bigger checkpoints (fewer SD card rewrites) and a
   // larger -wal file (up to about pages * 4 KB).
   int wal_autocheckpoint_pages = 10000;
@@ -421,11 +427,32 @@ struct ApplyRemoteOptions {
   // Sync state entries (see SetSyncState) written in the same transaction,
   // e.g. a pull cursor that must move exactly when the batch is applied.
   std::vector<std::pair<std::string, std::string>> sync_state;
+  // When true the call may stop early, at a boundary between two of the
+  // sender's transactions (txn_group; every change is one when it has
+  // none), as soon as local writes are waiting for the writer: what it
+  // applied so far commits, the local writes commit next, and the changes
+  // not consumed come back in RemoteOutcome::rest for the caller to submit
+  // again. While local writes are recent (the last 200 ms) it also stops
+  // after about 16 changes, so that the next local write does not wait for
+  // the commit of a long run of them. At least one transaction is applied
+  // per call, so a caller that resubmits always progresses. This bounds
+  // what a long catch-up adds to an application's write latency to about
+  // one sender transaction and a small commit.
+  bool yield_to_local_writes = false;
+  // With yield_to_local_writes: the sync state entries to write with the
+  // first `consumed` changes (used instead of sync_state, which must then
+  // be empty).
+  std::function<std::vector<std::pair<std::string, std::string>>(size_t consumed)> sync_state_at;
 };
 
 struct RemoteOutcome {
-  std::vector<bool> applied;  // per change: newer than the stored version, so applied
-  int64_t conflicts = 0;      // conflicts recorded (or found, without a conflicts table)
+  // Per consumed change (the first applied.size() of the batch): newer than
+  // the stored version, so applied.
+  std::vector<bool> applied;
+  int64_t conflicts = 0;  // conflicts recorded (or found, without a conflicts table)
+  // The changes not consumed (in order) when the call yielded to local
+  // writes (ApplyRemoteOptions::yield_to_local_writes); empty otherwise.
+  std::vector<RemoteChange> rest;
 };
 
 // The key schema of a conflicts table: partition key "table" (S), sort key
@@ -460,6 +487,11 @@ struct StorageStats {
   std::array<int64_t, 12> group_size_histogram{};
   int64_t queue_depth = 0;       // writes waiting now
   int64_t last_seq = 0;          // the last committed change sequence
+  // WAL checkpoints (see Options::wal_autocheckpoint_pages).
+  int64_t wal_checkpoints = 0;        // run by the checkpoint thread
+  int64_t wal_checkpoint_ms_max = 0;  // the longest of them
+  int64_t wal_topups = 0;             // short final copies by the writer that let the WAL restart
+  int64_t wal_writer_checkpoints = 0; // run by the writer because the WAL outgrew 2x the threshold
   // TTL.
   int64_t ttl_deletes = 0;         // items deleted by the sweeper
   int64_t ttl_sweep_batches = 0;   // sweep transactions that deleted something
@@ -649,7 +681,8 @@ class Storage {
   // Scheduling: an ApplyRemote commits in a group of its own, and local
   // writes queued behind it are committed first (it waits at most a few
   // groups), so that a long sync catch-up adds at most one bounded batch to
-  // an application's write latency.
+  // an application's write latency; with yield_to_local_writes at most one
+  // sender transaction.
   Result<RemoteOutcome> ApplyRemote(std::vector<RemoteChange> changes,
                                     const ApplyRemoteOptions& options);
   // The same with default options: no source, conflicts only counted.

@@ -214,11 +214,12 @@ struct Client::Impl {
     ET_ASSIGN_OR_RETURN(std::vector<internal::Incoming> incoming, internal::DecodeChanges(batch));
     storage::RemoteOutcome outcome;
     size_t begin = 0;
+    // The cursor after the first `n` changes of the batch.
+    auto cursor_after = [&](size_t n) { return n == incoming.size() ? batch.through_seq : batch.changes[n - 1].seq; };
     while (begin < incoming.size()) {
       // A chunk ends at a transaction boundary of the upstream's log.
       size_t end = std::min(incoming.size(), begin + static_cast<size_t>(options.apply_chunk_changes));
       while (end < incoming.size() && batch.changes[end].txn_id == batch.changes[end - 1].txn_id) ++end;
-      const bool last = end == incoming.size();
       std::vector<storage::RemoteChange> changes;
       changes.reserve(end - begin);
       for (size_t i = begin; i < end; ++i) changes.push_back(std::move(incoming[i].change));
@@ -226,14 +227,26 @@ struct Client::Impl {
       apply.source_replica = batch.sender;
       apply.conflicts_table = std::string(kConflictsTable);
       apply.observe_max_hlc_ms = observe_max;
-      // The cursor moves in the same transaction as the changes.
-      const int64_t cursor = last ? batch.through_seq : batch.changes[end - 1].seq;
-      apply.sync_state.emplace_back(std::string(kPullCursorKey), std::to_string(cursor));
+      // Local writes go first: the storage may stop between two upstream
+      // transactions and hand the rest back (a catch-up must not hold an
+      // application's writes). The cursor moves in the same transaction as
+      // the changes it covers.
+      apply.yield_to_local_writes = true;
+      apply.sync_state_at = [&, begin](size_t consumed) {
+        return std::vector<std::pair<std::string, std::string>>{
+            {std::string(kPullCursorKey), std::to_string(cursor_after(begin + consumed))}};
+      };
       ET_ASSIGN_OR_RETURN(storage::RemoteOutcome part, storage->ApplyRemote(std::move(changes), apply));
+      const size_t consumed = part.applied.size();
       outcome.applied.insert(outcome.applied.end(), part.applied.begin(), part.applied.end());
       outcome.conflicts += part.conflicts;
-      pull_cursor = cursor;
-      begin = end;
+      for (size_t k = 0; k < part.rest.size(); ++k) incoming[begin + consumed + k].change = std::move(part.rest[k]);
+      if (consumed > 0) pull_cursor = cursor_after(begin + consumed);
+      begin += consumed;
+      if (!part.rest.empty()) {
+        std::lock_guard<std::mutex> lock(mu);
+        ++stats.apply_yields;
+      }
     }
     if (incoming.empty() && batch.through_seq != pull_cursor) {
       ET_RETURN_IF_ERROR(storage->SetSyncState(kPullCursorKey, std::to_string(batch.through_seq)));

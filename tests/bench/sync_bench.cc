@@ -896,6 +896,14 @@ void Run(const Flags& f) {
               std::max(0.0, pull_cpu.process - grouped - pull_cpu.main) * 1e6 / n);
   std::printf("  pull bytes received %.1f per change (zstd)\n",
               static_cast<double>(pull_transport.bytes_received) / n);
+  {
+    const storage::StorageStats es = edge_c->Stats();
+    std::printf("  edge C: %s pulled transactions cut short for local writes; %s commits; WAL checkpoints %s by "
+                "the checkpoint thread (longest %s ms), %s by the writer\n",
+                Grouped(static_cast<double>(pull_stats.apply_yields)).c_str(), Grouped(static_cast<double>(es.commits)).c_str(),
+                Grouped(static_cast<double>(es.wal_checkpoints)).c_str(), Grouped(static_cast<double>(es.wal_checkpoint_ms_max)).c_str(),
+                Grouped(static_cast<double>(es.wal_writer_checkpoints)).c_str());
+  }
   std::printf("  the hub's log holds %s changes in %s transactions (largest %s) among its first records: a pull\n"
               "  applies a transaction whole, so apply_chunk_changes cannot cut below that\n",
               Grouped(static_cast<double>(hub_records)).c_str(), Grouped(static_cast<double>(hub_txns)).c_str(),

@@ -39,6 +39,7 @@ EDGE_FAMILIES = [
     "edgetable_sync_push_lag_seconds", "edgetable_sync_pull_lag_changes",
     "edgetable_sync_last_success_timestamp_seconds", "edgetable_sync_conflicts", "edgetable_sync_sent_bytes",
     "edgetable_sync_received_bytes", "edgetable_sync_skew_flagged", "edgetable_sync_changes_pushed",
+    "edgetable_sync_apply_yields",
     "edgetable_http_requests", "edgetable_http_connections_active", "edgetable_tls_handshakes",
     "edgetable_tls_handshake_failures",
 ]

@@ -2,6 +2,8 @@
 // The DynamoDB operations, one function each. Internal to edge/api.
 // Each takes the parsed request body and answers a Reply.
 
+#include <optional>
+
 #include "edge/api/api.h"
 #include "edge/api/internal/params.h"
 #include "edge/storage/storage.h"
@@ -9,11 +11,18 @@
 namespace edgetable::api::internal {
 
 class TokenCache;
+class TableCache;
 
 struct OpEnv {
   storage::Storage* storage;
   const ApiOptions* options;
   TokenCache* tokens;
+  TableCache* tables;  // key schemas for the item operations
+  // The request's item (PutItem) or key (GetItem, UpdateItem, DeleteItem)
+  // when the body parser already decoded it (item::ParseJsonTakingItem); the
+  // tree then holds an empty object in its place. nullptr or empty: decode
+  // it from the tree.
+  std::optional<item::Item>* taken_item = nullptr;
 };
 
 // table_ops.cc

@@ -30,6 +30,16 @@ ApiError ToApiError(const Status& s) {
   return ErrorFromStatus(s);
 }
 
+std::string Reply::Text() const {
+  if (is_text_) return text_;
+  return body_.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string Reply::TakeText() {
+  if (is_text_) return std::move(text_);
+  return Text();
+}
+
 Status MissingParameter(std::string_view name) {
   return Status::InvalidArgument("1 validation error detected: Value null at '" + MemberPath(name) +
                                  "' failed to satisfy constraint: Member must not be null");

@@ -25,19 +25,32 @@ inline constexpr std::string_view kSerializationPrefix = "SERIALIZATION:";
 // ErrorFromStatus, plus kSerializationPrefix.
 ApiError ToApiError(const Status& s);
 
-// What an operation answers: a JSON body, or an error (any ApiError, or a
-// Status mapped by ErrorFromStatus).
+// A response body already written as JSON text (a JSON object), by the
+// hot operations that write items straight to text (item::AppendItemJson).
+struct JsonText {
+  std::string text;
+};
+
+// What an operation answers: a JSON body (a tree, or text already written),
+// or an error (any ApiError, or a Status mapped by ErrorFromStatus).
 class Reply {
  public:
   Reply(Json body) : body_(std::move(body)) {}           // NOLINT(google-explicit-constructor)
+  Reply(JsonText text) : text_(std::move(text.text)), is_text_(true) {}  // NOLINT(google-explicit-constructor)
   Reply(ApiError error) : error_(std::move(error)) {}    // NOLINT(google-explicit-constructor)
   Reply(const Status& s) : error_(ToApiError(s)) {}  // NOLINT(google-explicit-constructor)
   bool ok() const { return !error_.has_value(); }
-  const Json& body() const { return body_; }
   const ApiError& error() const { return *error_; }
+  // The body as JSON text: the written text, or the tree dumped as the API
+  // always dumped it (invalid UTF-8 replaced). REQUIRES: ok().
+  std::string Text() const;
+  // Text(), moving the written text out. REQUIRES: ok().
+  std::string TakeText();
   // For ET_ASSIGN_OR_RETURN-style use: the status() of a Result converts.
  private:
   Json body_;
+  std::string text_;
+  bool is_text_ = false;
   std::optional<ApiError> error_;
 };
 

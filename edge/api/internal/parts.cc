@@ -171,18 +171,25 @@ Result<std::optional<Condition>> LegacyConditions(const Json& request, const Jso
 
 }  // namespace
 
-Result<storage::TableInfo> LookupTable(OpEnv& env, const std::string& name) {
-  Result<storage::TableInfo> info = env.storage->DescribeTable(name);
+Result<TableKeys> LookupTable(OpEnv& env, const std::string& name) {
+  Result<TableKeys> info = env.tables->Lookup(env.storage, name);
   if (!info.ok() && info.status().code() == Status::Code::kNotFound) {
     return Status::NotFound("Requested resource not found");
   }
   return info;
 }
 
-Result<item::Map> ParseKey(const Json& request, std::string_view member, const item::KeySchema& schema) {
+Result<item::Map> ParseKey(const Json& request, std::string_view member, const item::KeySchema& schema,
+                           std::optional<item::Item>* taken) {
   const Json* k = Member(request, member);
   if (k == nullptr) return MissingParameter(member);
-  ET_ASSIGN_OR_RETURN(item::Map key, AttributeMap(*k, member));
+  item::Map key;
+  if (taken != nullptr && taken->has_value()) {
+    key = std::move(**taken);
+    taken->reset();
+  } else {
+    ET_ASSIGN_OR_RETURN(key, AttributeMap(*k, member));
+  }
   Result<item::EncodedKey> enc = item::ExtractKey(key, schema, /*key_only=*/true);
   if (!enc.ok()) return enc.status();
   return key;
@@ -334,14 +341,16 @@ Result<expr::UpdateExpression> ParseAttributeUpdates(const Json& updates) {
   return u;
 }
 
-Status AddConsumedCapacity(const Json& request, const std::string& table, double units, Json* out) {
+Result<std::optional<Json>> ConsumedCapacity(const Json& request, const std::string& table,
+                                             const std::function<double()>& units_fn) {
   ET_ASSIGN_OR_RETURN(std::string mode, Enum(request, "ReturnConsumedCapacity", {"INDEXES", "TOTAL", "NONE"}, "NONE"));
-  if (mode == "NONE") return Status::Ok();
+  if (mode == "NONE") return std::optional<Json>();
+  const double units = units_fn();
   Json cc{{"TableName", table}, {"CapacityUnits", units}};
   if (mode == "INDEXES") cc["Table"] = {{"CapacityUnits", units}};
-  (*out)["ConsumedCapacity"] = cc;
-  return Status::Ok();
+  return std::optional<Json>(std::move(cc));
 }
+
 
 double WriteUnits(const item::Item* a, const item::Item* b) {
   int64_t bytes = 0;

@@ -36,10 +36,16 @@ struct RequestParser::Impl {
 
   static void FinishHeader(RequestParser* self) {
     if (!self->field_.empty()) {
+      // Trimmed in place: no second copy of every value.
       std::string value = std::move(self->value_);
-      size_t b = value.find_first_not_of(" \t");
       size_t e = value.find_last_not_of(" \t");
-      value = b == std::string::npos ? std::string() : value.substr(b, e - b + 1);
+      if (e == std::string::npos) {
+        value.clear();
+      } else {
+        value.erase(e + 1);
+        value.erase(0, value.find_first_not_of(" \t"));
+      }
+      if (self->current_.headers.empty()) self->current_.headers.reserve(16);
       self->current_.headers.push_back(HeaderField{std::move(self->field_), std::move(value)});
     }
     self->field_.clear();

@@ -75,6 +75,23 @@ Db::~Db() {
   sqlite3_close_v2(db_);
 }
 
+void Db::WatchWal() {
+  sqlite3_wal_hook(
+      db_,
+      [](void* arg, sqlite3*, const char*, int pages) -> int {
+        static_cast<std::atomic<int>*>(arg)->store(pages, std::memory_order_relaxed);
+        return SQLITE_OK;
+      },
+      &wal_pages_);
+}
+
+Result<std::pair<int, int>> Db::Checkpoint() {
+  int log = 0, done = 0;
+  const int rc = sqlite3_wal_checkpoint_v2(db_, "main", SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+  if (rc != SQLITE_OK) return Error(rc, "wal checkpoint");
+  return std::make_pair(log, done);
+}
+
 Status Db::Error(int rc, std::string_view what) const { return FromCode(rc, Describe(rc, what, db_)); }
 
 Status Db::Exec(std::string_view sql) {

@@ -15,11 +15,13 @@
 // Threads: a Db and its Statements are used by one thread at a time (the
 // connection is opened without SQLite's per-connection mutex).
 
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
+#include <utility>
 
 #include "edge/base/status.h"
 
@@ -78,6 +80,18 @@ class Db {
   Status BackupTo(Db* dest, int step_pages, int busy_retries_max,
                   const std::function<bool(int64_t pages_done, int64_t pages_total)>& after_step);
 
+  // WAL checkpoints. WatchWal() replaces SQLite's automatic checkpoint on
+  // this connection (its commits then never copy the WAL back themselves)
+  // with a hook recording the WAL's size after each commit: WalPages().
+  // Checkpoint() runs a PASSIVE checkpoint (it copies what no reader still
+  // needs, never waits for a lock and never blocks writers) and returns the
+  // frames in the WAL and the last frame copied (kBusy when another
+  // checkpoint is running). The WAL restarts from its beginning at the
+  // next write transaction once every frame is copied.
+  void WatchWal();
+  int WalPages() const { return wal_pages_.load(std::memory_order_relaxed); }
+  Result<std::pair<int, int>> Checkpoint();
+
   // SQLite's version string, e.g. "3.40.1".
   static std::string_view LibraryVersion();
 
@@ -90,6 +104,7 @@ class Db {
   // Runs one of the cached transaction-control statements below.
   Status RunCached(std::unique_ptr<Statement>* slot, std::string_view sql);
   sqlite3* db_;
+  std::atomic<int> wal_pages_{0};  // written by the WAL hook (WatchWal)
   // Prepared once: a savepoint per write must not cost a parse each time.
   std::unique_ptr<Statement> begin_, commit_, rollback_;
   std::unique_ptr<Statement> sp_begin_, sp_release_, sp_rollback_;

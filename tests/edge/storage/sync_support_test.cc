@@ -6,10 +6,14 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cinttypes>
 #include <climits>
 #include <cstdio>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "edge/item/validate.h"
@@ -541,6 +545,111 @@ TEST_F(SyncSupportTest, SyncStateIsPersistedListedByPrefixAndWrittenWithABatch) 
   EXPECT_EQ(all->size(), 5u);
   // Sync state is no change: nothing in the log.
   EXPECT_EQ(db_->Stats().last_seq, 0);
+}
+
+// ------------------------------------------------------ yielding to local writes
+
+TEST_F(SyncSupportTest, YieldingNeedsItsOwnSyncState) {
+  ApplyRemoteOptions o;
+  o.sync_state_at = [](size_t) { return std::vector<std::pair<std::string, std::string>>{}; };
+  EXPECT_EQ(db_->ApplyRemote({Change(PeerVersion(0), Reading("d", 1, 1))}, o).status().code(),
+            Status::Code::kInvalidArgument);  // sync_state_at without yield_to_local_writes
+  o.yield_to_local_writes = true;
+  o.sync_state = {{"pull/x", "1"}};
+  EXPECT_EQ(db_->ApplyRemote({Change(PeerVersion(0), Reading("d", 1, 1))}, o).status().code(),
+            Status::Code::kInvalidArgument);  // both kinds of sync state
+  EXPECT_FALSE(Stored(1).has_value());
+}
+
+// With no local write in the last 200 ms a yielding call applies
+// everything; right after one it stops every 16 changes (so that the next
+// local write waits for a small commit only).
+TEST_F(SyncSupportTest, AYieldingCallRunsLongOnlyWithoutRecentLocalWrites) {
+  auto thirty = [&](int first) {
+    std::vector<RemoteChange> changes;
+    for (int i = first; i < first + 30; ++i) changes.push_back(Change(PeerVersion(i), Reading("d", i, i), {}, i));
+    return changes;
+  };
+  ApplyRemoteOptions o = WithConflicts();
+  o.yield_to_local_writes = true;
+  o.sync_state_at = [](size_t consumed) {
+    return std::vector<std::pair<std::string, std::string>>{{"pull/x", std::to_string(consumed)}};
+  };
+  std::this_thread::sleep_for(std::chrono::milliseconds(250));  // SetUp's writes are local writes
+  RemoteOutcome out = MustApply(thirty(1), o);
+  EXPECT_EQ(out.applied.size(), 30u);
+  EXPECT_TRUE(out.rest.empty());
+  EXPECT_EQ(*db_->GetSyncState("pull/x"), std::optional<std::string>("30"));
+
+  MustPut(Reading("local", 1, 1));
+  out = MustApply(thirty(100), o);
+  EXPECT_EQ(out.applied.size(), 16u);
+  EXPECT_EQ(out.rest.size(), 14u);
+  EXPECT_EQ(*db_->GetSyncState("pull/x"), std::optional<std::string>("16"));
+}
+
+// A long remote batch stops between the sender's transactions while a local
+// writer keeps writing; the caller resubmits the rest until done. Every cut
+// falls on a transaction boundary, the sync state written with each part
+// matches what that part consumed, and everything ends up applied once.
+TEST_F(SyncSupportTest, ARemoteBatchYieldsToLocalWritesBetweenTransactions) {
+  constexpr int kChanges = 900, kGroup = 3;
+  std::vector<RemoteChange> pending;
+  for (int i = 0; i < kChanges; ++i) {
+    RemoteChange c = Change(PeerVersion(i + 1), Reading("d", i + 1, i), {}, i + 1);
+    c.txn_group = 1000 + i / kGroup;
+    pending.push_back(std::move(c));
+  }
+  std::atomic<bool> done{false};
+  std::atomic<int> local_writes{0};
+  std::thread local([&] {
+    for (int ts = 1; !done.load(); ++ts) {
+      if (db_->Put("telemetry", Reading("local", ts, ts)).ok()) local_writes.fetch_add(1);
+    }
+  });
+  const int64_t before = db_->Stats().last_seq;
+  size_t consumed_total = 0;
+  int calls = 0, yields = 0;
+  while (!pending.empty() && calls < 10 * kChanges) {
+    ++calls;
+    ApplyRemoteOptions o = WithConflicts();
+    o.yield_to_local_writes = true;
+    const size_t base = consumed_total;
+    o.sync_state_at = [base](size_t consumed) {
+      return std::vector<std::pair<std::string, std::string>>{{"pull/x", std::to_string(base + consumed)}};
+    };
+    const size_t offered = pending.size();
+    auto r = db_->ApplyRemote(std::move(pending), o);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    const size_t consumed = r->applied.size();
+    ASSERT_GT(consumed, 0u);  // at least one transaction per call
+    ASSERT_EQ(consumed + r->rest.size(), offered);
+    EXPECT_EQ(consumed % kGroup, 0u) << "cut inside a sender transaction";
+    EXPECT_TRUE(std::all_of(r->applied.begin(), r->applied.end(), [](bool a) { return a; }));
+    consumed_total += consumed;
+    EXPECT_EQ(*db_->GetSyncState("pull/x"), std::optional<std::string>(std::to_string(consumed_total)));
+    if (!r->rest.empty()) ++yields;
+    pending = std::move(r->rest);
+  }
+  done = true;
+  local.join();
+  EXPECT_TRUE(pending.empty());
+  EXPECT_EQ(consumed_total, static_cast<size_t>(kChanges));
+  EXPECT_GT(yields, 0) << "the local writer never got ahead of the batch";
+  EXPECT_GT(local_writes.load(), 0);
+  for (int i = 1; i <= kChanges; i += 97) EXPECT_TRUE(Stored(i).has_value()) << i;
+  // The remote changes keep their groups in the log, interleaved with the
+  // local writes only between groups.
+  auto log = db_->ReadChanges(before, 1'000'000).value();
+  int remote = 0;
+  for (size_t k = 0; k < log.size(); ++k) {
+    if (log[k].source_replica != kPeer) continue;
+    ++remote;
+    if (k > 0 && log[k - 1].source_replica == kPeer && log[k - 1].txn_id != log[k].txn_id) {
+      EXPECT_EQ(log[k].txn_id, log[k].seq);
+    }
+  }
+  EXPECT_EQ(remote, kChanges);
 }
 
 // ------------------------------------------------------------- change log hold
