@@ -175,6 +175,8 @@ void StorageFamilies(Exposition& e, const NodeSnapshot& n) {
   One(e, "edgetable_storage_queue_depth", Type::kGauge, "Writes waiting for the writer thread", s.queue_depth);
   One(e, "edgetable_storage_wal_checkpoints_total", Type::kCounter,
       "WAL checkpoints run by the checkpoint thread", s.wal_checkpoints);
+  One(e, "edgetable_storage_wal_restarts_total", Type::kCounter,
+      "Times the WAL started again from its beginning after being copied back", s.wal_restarts);
   One(e, "edgetable_storage_wal_topups_total", Type::kCounter,
       "Last frames of the WAL copied by the writer between two commits, so that the WAL restarts", s.wal_topups);
   One(e, "edgetable_storage_wal_writer_checkpoints_total", Type::kCounter,

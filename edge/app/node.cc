@@ -79,7 +79,7 @@ nlohmann::json StorageStatus(const storage::StorageStats& st) {
           {"commit_failures", st.commit_failures}, {"largest_group", st.group_writes_max},
           {"queue_depth", st.queue_depth}, {"last_change_seq", st.last_seq},
           {"wal_checkpoints", st.wal_checkpoints}, {"wal_checkpoint_ms_max", st.wal_checkpoint_ms_max},
-          {"wal_topups", st.wal_topups}, {"wal_writer_checkpoints", st.wal_writer_checkpoints},
+          {"wal_restarts", st.wal_restarts}, {"wal_topups", st.wal_topups}, {"wal_writer_checkpoints", st.wal_writer_checkpoints},
           {"ttl_deletes", st.ttl_deletes}, {"ttl_sweep_batches", st.ttl_sweep_batches},
           {"expiry_recomputed", st.expiry_recomputed}, {"changes_trimmed", st.changes_trimmed},
           {"trimmed_seq", st.trimmed_seq}, {"upstream_acked_seq", st.upstream_acked_seq},

@@ -488,6 +488,7 @@ struct Storage::Impl {
   bool checkpoint_stopping = false;  // GUARDED_BY(kmu)
   std::thread checkpointer;
   int writer_checkpoint_pages = 0;  // writer thread only: WAL size at its last full checkpoint
+  int last_wal_pages = 0;           // writer thread only: WAL size after the last commit
   // Set by the checkpoint thread when the WAL holds at most
   // kTopUpFramesMax frames it has not copied: the writer copies those
   // itself after its next commit, between two transactions, so that the
@@ -505,6 +506,11 @@ struct Storage::Impl {
   // Writer thread, after a commit.
   void AfterCommitWal() {
     const int pages = wdb->WalPages();
+    if (pages < last_wal_pages) {
+      std::lock_guard<std::mutex> lock(smu);
+      ++stats.wal_restarts;
+    }
+    last_wal_pages = pages;
     if (pages < opts.wal_autocheckpoint_pages) {
       writer_checkpoint_pages = 0;
       topup_ready.store(false, std::memory_order_relaxed);  // the WAL restarted

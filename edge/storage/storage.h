@@ -490,6 +490,7 @@ struct StorageStats {
   // WAL checkpoints (see Options::wal_autocheckpoint_pages).
   int64_t wal_checkpoints = 0;        // run by the checkpoint thread
   int64_t wal_checkpoint_ms_max = 0;  // the longest of them
+  int64_t wal_restarts = 0;           // times the WAL started again from its beginning
   int64_t wal_topups = 0;             // short final copies by the writer that let the WAL restart
   int64_t wal_writer_checkpoints = 0; // run by the writer because the WAL outgrew 2x the threshold
   // TTL.
