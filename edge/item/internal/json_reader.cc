@@ -75,17 +75,36 @@ class Reader {
     }
   }
 
+  // The elements of an object or array up to `close`, each read by
+  // `element`, separated by commas; just after the opening bracket and the
+  // space after it.
+  template <typename Fn>
+  bool Elements(unsigned char close, Fn element) {
+    if (p_ < end_ && *p_ == close) {
+      ++p_;
+      return true;
+    }
+    for (;;) {
+      if (!element()) return false;
+      SkipSpace();
+      if (p_ == end_) return false;
+      if (*p_ == close) {
+        ++p_;
+        return true;
+      }
+      if (*p_ != ',') return false;
+      ++p_;
+      SkipSpace();
+    }
+  }
+
   bool Object(json* out, int depth) {
     if (depth > kDepthMax) return false;
     ++p_;  // '{'
     *out = json::object();
     auto& members = out->get_ref<json::object_t&>();
     SkipSpace();
-    if (p_ < end_ && *p_ == '}') {
-      ++p_;
-      return true;
-    }
-    for (;;) {
+    return Elements('}', [&] {
       if (p_ == end_ || *p_ != '"') return false;
       std::string key;
       if (!String(&key)) return false;
@@ -104,18 +123,8 @@ class Reader {
         return false;
       }
       // A repeated key: the library's rule (the last wins) applies there.
-      if (!members.emplace(std::move(key), std::move(child)).second) return false;
-      SkipSpace();
-      if (p_ == end_) return false;
-      if (*p_ == ',') {
-        ++p_;
-        SkipSpace();
-        continue;
-      }
-      if (*p_ != '}') return false;
-      ++p_;
-      return true;
-    }
+      return members.emplace(std::move(key), std::move(child)).second;
+    });
   }
 
   bool Array(json* out, int depth) {
@@ -124,25 +133,12 @@ class Reader {
     *out = json::array();
     auto& elements = out->get_ref<json::array_t&>();
     SkipSpace();
-    if (p_ < end_ && *p_ == ']') {
-      ++p_;
-      return true;
-    }
-    for (;;) {
+    return Elements(']', [&] {
       json child;
       if (!Value(&child, depth)) return false;
       elements.push_back(std::move(child));
-      SkipSpace();
-      if (p_ == end_) return false;
-      if (*p_ == ',') {
-        ++p_;
-        SkipSpace();
-        continue;
-      }
-      if (*p_ != ']') return false;
-      ++p_;
       return true;
-    }
+    });
   }
 
   static int Hex(unsigned char c) {
@@ -299,49 +295,20 @@ class Reader {
   // A JSON array, each element read by `element`; at '['.
   template <typename Fn>
   bool ArrayOf(Fn element) {
-    if (!Expect('[')) return false;
-    if (p_ < end_ && *p_ == ']') {
-      ++p_;
-      return true;
-    }
-    for (;;) {
-      if (!element()) return false;
-      SkipSpace();
-      if (p_ == end_) return false;
-      if (*p_ == ']') {
-        ++p_;
-        return true;
-      }
-      if (*p_ != ',') return false;
-      ++p_;
-      SkipSpace();
-    }
+    return Expect('[') && Elements(']', element);
   }
 
   // {"name": <attribute value>, ...} at `level` (ItemFromJson: 1); names unique.
   bool Attributes(Map* out, int level) {
     if (!Expect('{')) return false;
-    if (p_ < end_ && *p_ == '}') {
-      ++p_;
-      return true;
-    }
-    for (;;) {
+    return Elements('}', [&] {
       std::string name;
       if (!StringValue(&name)) return false;
       if (!Expect(':')) return false;
       item::Value v;
       if (!AttributeValue(&v, level)) return false;
-      if (!out->emplace(std::move(name), std::move(v)).second) return false;
-      SkipSpace();
-      if (p_ == end_) return false;
-      if (*p_ == '}') {
-        ++p_;
-        return true;
-      }
-      if (*p_ != ',') return false;
-      ++p_;
-      SkipSpace();
-    }
+      return out->emplace(std::move(name), std::move(v)).second;
+    });
   }
 
   // {"<type>": <value>} with exactly one type key.
