@@ -38,6 +38,20 @@ void AppendKey(std::string_view name, std::string* out) {
   out->push_back(':');
 }
 
+// Appends each element of `elements` with `each`, separated by commas.
+template <typename Container, typename Fn>
+void AppendJoined(const Container& elements, std::string* out, Fn each) {
+  bool first = true;
+  for (const auto& e : elements) {
+    if (!first) out->push_back(',');
+    first = false;
+    each(e);
+  }
+}
+
+// {"name":<value>,...} for an item or an M value.
+void AppendMembers(const Map& members, std::string* out);
+
 }  // namespace
 
 void AppendJsonString(std::string_view s, std::string* out) {
@@ -103,35 +117,20 @@ void AppendValueJson(const Value& v, std::string* out) {
       out->append("{\"NULL\":true");
       break;
     case Type::kM: {
-      out->append("{\"M\":{");
-      bool first = true;
-      for (const auto& [name, child] : v.m()) {
-        if (!first) out->push_back(',');
-        first = false;
-        AppendKey(name, out);
-        AppendValueJson(child, out);
-      }
-      out->push_back('}');
+      out->append("{\"M\":");
+      AppendMembers(v.m(), out);
       break;
     }
     case Type::kL: {
       out->append("{\"L\":[");
-      bool first = true;
-      for (const Value& child : v.l()) {
-        if (!first) out->push_back(',');
-        first = false;
-        AppendValueJson(child, out);
-      }
+      AppendJoined(v.l(), out, [&](const Value& child) { AppendValueJson(child, out); });
       out->push_back(']');
       break;
     }
     case Type::kSS:
     case Type::kBS: {
       out->append(v.is(Type::kSS) ? "{\"SS\":[" : "{\"BS\":[");
-      bool first = true;
-      for (const std::string& s : v.strings()) {
-        if (!first) out->push_back(',');
-        first = false;
+      AppendJoined(v.strings(), out, [&](const std::string& s) {
         if (v.is(Type::kSS)) {
           AppendJsonString(s, out);
         } else {
@@ -139,20 +138,17 @@ void AppendValueJson(const Value& v, std::string* out) {
           Base64EncodeTo(s, out);
           out->push_back('"');
         }
-      }
+      });
       out->push_back(']');
       break;
     }
     case Type::kNS: {
       out->append("{\"NS\":[");
-      bool first = true;
-      for (const Number& n : v.numbers()) {
-        if (!first) out->push_back(',');
-        first = false;
+      AppendJoined(v.numbers(), out, [&](const Number& n) {
         out->push_back('"');
         n.AppendTo(out);
         out->push_back('"');
-      }
+      });
       out->push_back(']');
       break;
     }
@@ -160,16 +156,19 @@ void AppendValueJson(const Value& v, std::string* out) {
   out->push_back('}');
 }
 
-void AppendItemJson(const Item& item, std::string* out) {
+void AppendItemJson(const Item& item, std::string* out) { AppendMembers(item, out); }
+
+namespace {
+
+void AppendMembers(const Map& members, std::string* out) {
   out->push_back('{');
-  bool first = true;
-  for (const auto& [name, v] : item) {
-    if (!first) out->push_back(',');
-    first = false;
-    AppendKey(name, out);
-    AppendValueJson(v, out);
-  }
+  AppendJoined(members, out, [&](const auto& member) {
+    AppendKey(member.first, out);
+    AppendValueJson(member.second, out);
+  });
   out->push_back('}');
 }
+
+}  // namespace
 
 }  // namespace edgetable::item
