@@ -20,7 +20,7 @@ declare -A allowed=(
   [edge/wire]="edge/base edge/item edge/clock"
   [edge/storage]="edge/base edge/item edge/clock edge/wire"
   [edge/api]="edge/base edge/item edge/clock edge/wire edge/expr edge/storage edge/net"
-  [edge/ingest]="edge/base edge/item edge/clock edge/wire edge/storage"
+  [edge/ingest]="edge/base edge/item edge/clock edge/wire edge/storage edge/net"
   [sync/protocol]="edge/base edge/item edge/clock edge/wire edge/storage edge/net sync/transport"
   [edge/app]="*"
 )

@@ -350,6 +350,10 @@ Status ParseApi(Section& s, ApiConfig* api) {
 Status ParseMqtt(Section& s, ingest::MqttOptions* m) {
   ET_RETURN_IF_ERROR(s.String("broker", &m->broker));
   ET_RETURN_IF_ERROR(s.String("client_id", &m->client_id));
+  ET_RETURN_IF_ERROR(s.String("client", &m->client));
+  if (m->client != "builtin" && m->client != "paho") {
+    return s.Error("client", "'" + m->client + "' is not \"builtin\" or \"paho\"");
+  }
   ET_RETURN_IF_ERROR(s.String("username", &m->username));
   ET_RETURN_IF_ERROR(s.String("password", &m->password));
   ET_RETURN_IF_ERROR(s.String("ca_file", &m->ca_file));

@@ -49,6 +49,7 @@ struct MessageState {
   int64_t payload_bytes = 0;
   int qos = 0;
   int64_t received_ms = 0;
+  uint64_t ack_token = 0;  // MqttConnection::Ack once committed
 };
 
 // One item to commit.
@@ -192,6 +193,7 @@ struct Ingest::Impl {
     dead_lettered += m.dead_letters.load();
     ++committed;
     Connection& c = *conns[static_cast<size_t>(m.conn)];
+    if (m.ack_token != 0) c.client->Ack(m.ack_token);
     {
       std::lock_guard lock(c.mu);
       --c.uncommitted;
@@ -249,10 +251,17 @@ struct Ingest::Impl {
     auto state = std::make_shared<MessageState>();
     state->conn = conn_index;
     state->topic = msg.topic;
-    state->payload_bytes = static_cast<int64_t>(msg.payload.size());
+    state->payload_bytes = msg.payload_bytes;
     state->payload_head = msg.payload.substr(0, static_cast<size_t>(kDeadLetterPayloadBytesMax));
     state->qos = msg.qos;
     state->received_ms = options.clock->NowMs();
+    state->ack_token = msg.ack_token;
+    // The client hands over only the head of an oversized payload.
+    Status oversized;
+    if (msg.payload_bytes > kPayloadBytesMax || static_cast<int64_t>(msg.payload.size()) < msg.payload_bytes) {
+      oversized = Status::InvalidArgument("payload is " + std::to_string(msg.payload_bytes) +
+                                          " bytes, over the limit of " + std::to_string(kPayloadBytesMax));
+    }
 
     std::vector<Job> jobs;
     bool matched = false;
@@ -260,7 +269,8 @@ struct Ingest::Impl {
       if (!TopicMatches(rule.filter, msg.topic)) continue;
       matched = true;
       Arrival arrival{state->received_ms, arrival_seq.fetch_add(1)};
-      Result<std::vector<item::Item>> items = MapMessage(rule, msg.topic, msg.payload, arrival);
+      Result<std::vector<item::Item>> items =
+          oversized.ok() ? MapMessage(rule, msg.topic, msg.payload, arrival) : Result<std::vector<item::Item>>(oversized);
       Status problem = items.status();
       if (items.ok()) {
         for (size_t i = 0; i < items->size() && problem.ok(); ++i) {
@@ -293,6 +303,7 @@ struct Ingest::Impl {
     if (!matched) ++unmatched;
     if (jobs.empty()) {
       // Nothing to write (no rule matched, or an empty JSON array).
+      if (state->ack_token != 0) conns[static_cast<size_t>(conn_index)]->client->Ack(state->ack_token);
       ++committed;
       DropLag();
       return;
@@ -341,6 +352,9 @@ Result<std::unique_ptr<Ingest>> Ingest::Start(storage::Storage* storage, Options
     return Status::InvalidArgument("mqtt.uncommitted_max: must be 1 to " + std::to_string(kUncommittedMax));
   }
   if (mo.qos < 0 || mo.qos > 1) return Status::InvalidArgument("mqtt.qos: must be 0 or 1");
+  if (mo.client != "builtin" && mo.client != "paho") {
+    return Status::InvalidArgument("mqtt.client: '" + mo.client + "' is not \"builtin\" or \"paho\"");
+  }
   ET_RETURN_IF_ERROR(CheckRulesAgree(options.rules));
 
   auto impl = std::make_unique<Impl>();
@@ -375,6 +389,9 @@ Result<std::unique_ptr<Ingest>> Ingest::Start(storage::Storage* storage, Options
   bool tls = mqtt.broker.rfind("ssl://", 0) == 0 || mqtt.broker.rfind("mqtts://", 0) == 0;
   for (int i = 0; i < mqtt.connections; ++i) {
     internal::MqttConnectionOptions co;
+    co.kind = mqtt.client == "paho" ? internal::MqttClientKind::kPaho : internal::MqttClientKind::kBuiltin;
+    co.payload_keep_max = kPayloadBytesMax;
+    co.payload_head_bytes = kDeadLetterPayloadBytesMax;
     co.server_uri = mqtt.broker;
     co.client_id = i == 0 ? mqtt.client_id : mqtt.client_id + "-" + std::to_string(i);
     co.username = mqtt.username;
@@ -410,8 +427,8 @@ Result<std::unique_ptr<Ingest>> Ingest::Start(storage::Storage* storage, Options
   }
   s.retry_thread = std::thread([raw = &s] { raw->RetryLoop(); });
   for (auto& c : s.conns) c->client->Start();
-  ET_LOG_INFO("ingest: {} rule(s), {} connection(s) to {}, uncommitted_max {}", s.options.rules.size(),
-              mqtt.connections, mqtt.broker, mqtt.uncommitted_max);
+  ET_LOG_INFO("ingest: {} rule(s), {} connection(s) to {} ({} client), uncommitted_max {}", s.options.rules.size(),
+              mqtt.connections, mqtt.broker, mqtt.client, mqtt.uncommitted_max);
   return std::unique_ptr<Ingest>(new Ingest(std::move(impl)));
 }
 

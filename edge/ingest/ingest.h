@@ -1,7 +1,7 @@
 #pragma once
 // edge/ingest: MQTT telemetry from a broker into tables.
 //
-// What it owns: `mqtt.connections` MQTT clients (Paho, behind
+// What it owns: `mqtt.connections` MQTT clients (builtin or Paho, behind
 // internal/mqtt_client.h), their threads, the compiled rules (rules.h) and
 // the counters. It writes through storage::Storage::ApplyAsync (group
 // commit) and never owns the Storage.
@@ -20,39 +20,40 @@
 // subscription "$share/<client_id>/<filter>", and the broker spreads the
 // messages over the connections.
 //
-// Acknowledgement and durability. Paho C (1.3, under Paho C++ 1.2) has no
-// manual acknowledgement: for an incoming QoS 1 PUBLISH it sends the PUBACK
-// and then hands the message to the application (MQTTProtocol_handlePublishes
-// in MQTTProtocolClient.c, "send puback before processing the publications");
-// the message-arrived callback's return value only decides whether Paho
-// delivers the message to the application again, never when the broker is
-// acknowledged. EdgeTable therefore cannot withhold the PUBACK. What it does
-// instead, and what it promises:
-//  (1) The message callback runs on Paho's receive thread and does not
-//      return before the message's items (or its dead letter) are committed
-//      when mqtt.uncommitted_max is 1 (the default): while it waits, Paho
-//      reads no further packet and so acknowledges no further message.
-//      Hence at any instant at most ONE message per connection has been
-//      acknowledged to the broker without being committed; a kill -9 or a
-//      power cut can lose at most that message per connection. Every other
-//      message is either committed, or not yet acknowledged and redelivered
-//      by the broker to the persistent session.
-//  (2) With uncommitted_max = W > 1 the callback returns once the message is
-//      queued for commit and blocks while W messages of its connection are
-//      uncommitted: throughput gains group commits of up to W messages per
-//      connection, and the loss bound of (1) becomes W messages per
-//      connection.
-//  (3) A redelivered message (the broker resends what it did not see
-//      acknowledged) writes the same keys again: items keyed by device and a
-//      payload time are idempotent. Items keyed by arrival time are not.
+// Acknowledgement and durability. With the builtin client (mqtt.client =
+// "builtin", the default) the PUBACK of a QoS 1 message leaves only after
+// every item of the message (or its dead letter) is committed: the storage
+// writer's commit callback calls MqttConnection::Ack, and the connection
+// thread sends the PUBACKs in arrival order. Hence:
+//  (1) A kill -9 or a power cut at any moment loses nothing the broker
+//      counts as delivered: every message is either committed, or not yet
+//      acknowledged and sent again by the broker to the persistent session.
+//  (2) mqtt.uncommitted_max = W messages per connection may wait for commit
+//      at once (the broker's own in-flight limit, mosquitto's
+//      max_inflight_messages, bounds it too): W is the group-commit window
+//      and costs no durability.
+//  (3) The price is at-least-once: a message committed but whose PUBACK had
+//      not reached the broker when EdgeTable died or the connection dropped
+//      arrives again and writes the same keys again. Items keyed by device
+//      and a payload time are idempotent (same key, same item); items keyed
+//      by arrival time are written twice.
 //  (4) A message is processed all-or-nothing per rule: all its items are
 //      queued together, or it is one dead-letter item.
+// With mqtt.client = "paho" (Eclipse Paho MQTT C++ 1.2 over Paho C 1.3),
+// Paho sends the PUBACK itself just before it hands the message over
+// (MQTTProtocol_handlePublishes, "send puback before processing the
+// publications"), and it has no manual acknowledgement: a kill -9 can lose
+// up to W acknowledged, uncommitted messages per connection (the receive
+// thread is blocked while W messages wait, so Paho reads, and acknowledges,
+// no more). Use it with W = 1 where one message per connection is an
+// acceptable loss.
 // Group commit across messages comes from several connections (and W > 1):
 // their writes meet in the storage writer's queue and commit together.
 //
 // Bounds and what happens at them:
 //  - payload size: over kPayloadBytesMax (400 KB) a message is a dead letter
-//    (its first kDeadLetterPayloadBytesMax bytes are kept);
+//    (its first kDeadLetterPayloadBytesMax bytes are kept; the builtin client
+//    never holds more than that of it: the rest is skipped on the wire);
 //  - uncommitted messages per connection: uncommitted_max, and their items:
 //    kUncommittedItemsMax (a single larger message is still taken); at the
 //    bound the receive thread waits (back-pressure: TCP fills, the broker
@@ -113,9 +114,10 @@ struct MqttOptions {
   int keepalive_s = 30;
   int64_t reconnect_min_ms = 500;
   int64_t reconnect_max_ms = 30000;
+  std::string client = "builtin";  // "builtin" or "paho"; see (1) to (3)
   int qos = 1;               // subscription QoS (0 or 1)
   int connections = 1;       // 1..kConnectionsMax; > 1 uses shared subscriptions
-  int uncommitted_max = 1;   // per connection, 1..kUncommittedMax; see (1), (2)
+  int uncommitted_max = 64;  // per connection, 1..kUncommittedMax; see (2)
 };
 
 struct Options {

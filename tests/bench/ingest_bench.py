@@ -10,10 +10,10 @@ as they can, each with 100 messages in flight):
   batched      FlatBuffers frames of 100 readings per message -> edgetable
 Each runs with the broker's stock limits (max_inflight_messages 20,
 max_queued_messages 1000) and tuned ones (max_inflight_messages 1000,
-max_queued_messages 0 = no limit), and edgetable with its defaults
-(1 connection, uncommitted_max 1), 4 connections with shared subscriptions
-(uncommitted_max 1: loss bound 1 message per connection), or 4 connections
-with uncommitted_max 64. "lost" counts readings the publishers
+max_queued_messages 0 = no limit), and edgetable with its builtin MQTT client
+(PUBACK after commit) at its defaults (1 connection, uncommitted_max 64),
+2 and 4 connections with shared subscriptions, and with the Paho client
+(PUBACK before delivery) for comparison. "lost" counts readings the publishers
 had acknowledged that never arrived (mosquitto drops QoS 1 messages past
 max_queued_messages silently).
 
@@ -61,6 +61,14 @@ def ddb(port, op, body):
                                           "Content-Type": "application/x-amz-json-1.0"})
     with urllib.request.urlopen(req, timeout=10) as r:
         return json.loads(r.read())
+
+
+def metric(port, name):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=10) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(name + " ") or line.startswith(name + "{"):
+                return float(line.rsplit(" ", 1)[1])
+    return 0.0
 
 
 def start_publishers(broker, procs, messages, fmt, batch):
@@ -129,6 +137,7 @@ broker = "{broker.uri}"
 client_id = "bench-edge"
 connections = {node_tuned[0]}
 uncommitted_max = {node_tuned[1]}
+client = "{node_tuned[2]}"
 [[ingest.rules]]
 topic = "sensors/{{device}}/telemetry"
 table = "telemetry"
@@ -151,6 +160,7 @@ partition_from = "payload:device"
             time.sleep(0.1)
         time.sleep(1.0)  # connect and SUBACK
         cpu0 = cpu_seconds(node.pid)
+        commits0 = metric(port, "edgetable_storage_commits_total")
         t0 = time.time()
         pubs, n = start_publishers(broker, procs, messages, fmt, batch)
         want = n * batch
@@ -168,8 +178,10 @@ partition_from = "payload:device"
         elapsed = last_change - t0
         cpu = cpu_seconds(node.pid) - cpu0
         hwm = vm_hwm_kb(node.pid)
+        commits = metric(port, "edgetable_storage_commits_total") - commits0
         wait_publishers(pubs)
-        return {"msgs": n, "items": items, "want": want, "secs": elapsed, "cpu": cpu, "hwm_kb": hwm}
+        return {"msgs": n, "items": items, "want": want, "secs": elapsed, "cpu": cpu, "hwm_kb": hwm,
+                "commits": commits}
     finally:
         node.terminate()
         try:
@@ -186,6 +198,7 @@ def main():
     p.add_argument("--messages", type=int, default=20000, help="single-reading messages per run")
     p.add_argument("--batched-messages", type=int, default=1000, help="100-reading messages per batched run")
     p.add_argument("--publishers", type=int, default=4)
+    p.add_argument("--only", default="", help="run only the rows whose 'run broker edgetable' contains this")
     args = p.parse_args()
     if not shutil.which("mosquitto_sub"):
         sys.exit("mosquitto_sub is needed (Debian mosquitto-clients)")
@@ -197,20 +210,22 @@ def main():
             os.makedirs(d)
             return d
 
+        def edge(broker_tuned, conns, window, client, messages, fmt="json", batch=1):
+            return lambda w: run_edgetable(args.bin, w, broker_tuned, (conns, window, client), args.publishers,
+                                           messages, fmt, batch)
+
         plan = [
             ("ceiling", "stock", "-", lambda w: run_ceiling(w, False, args.publishers, args.messages)),
-            ("edgetable", "stock", "1c W1", lambda w: run_edgetable(args.bin, w, False, (1, 1), args.publishers,
-                                                                    args.messages, "json", 1)),
+            ("edgetable", "stock", "1c W64", edge(False, 1, 64, "builtin", args.messages)),
             ("ceiling", "tuned", "-", lambda w: run_ceiling(w, True, args.publishers, args.messages)),
-            ("edgetable", "tuned", "1c W1", lambda w: run_edgetable(args.bin, w, True, (1, 1), args.publishers,
-                                                                    args.messages, "json", 1)),
-            ("edgetable", "tuned", "4c W1", lambda w: run_edgetable(args.bin, w, True, (4, 1), args.publishers,
-                                                                    args.messages, "json", 1)),
-            ("edgetable", "tuned", "4c W64", lambda w: run_edgetable(args.bin, w, True, (4, 64), args.publishers,
-                                                                     args.messages, "json", 1)),
-            ("batched x100", "tuned", "4c W64", lambda w: run_edgetable(args.bin, w, True, (4, 64), args.publishers,
-                                                                        args.batched_messages, "flatbuffers", 100)),
+            ("edgetable", "tuned", "1c W64", edge(True, 1, 64, "builtin", args.messages)),
+            ("edgetable", "tuned", "2c W64", edge(True, 2, 64, "builtin", args.messages)),
+            ("edgetable", "tuned", "4c W64", edge(True, 4, 64, "builtin", args.messages)),
+            ("edgetable", "tuned", "4c W256", edge(True, 4, 256, "builtin", args.messages)),
+            ("edgetable", "tuned", "4c W64 paho", edge(True, 4, 64, "paho", args.messages)),
+            ("batched x100", "tuned", "4c W64", edge(True, 4, 64, "builtin", args.batched_messages, "flatbuffers", 100)),
         ]
+        plan = [row for row in plan if args.only in " ".join(row[:3]) or row[0] == "ceiling"]
         for i, (what, broker, node, fn) in enumerate(plan):
             r = fn(work(f"run{i}"))
             rows.append((what, broker, node, r))
@@ -222,24 +237,25 @@ def main():
 
     ceilings = {b: rate(r, 1) for w, b, n, r in rows if w == "ceiling"}
     print()
-    print(f"{'run':<13} {'broker':<6} {'edgetable':<9} {'sent':>7} {'arrived':>7} {'lost':>6} "
-          f"{'msgs/s':>8} {'items/s':>8} {'% ceil':>7} {'cpu ms/1k':>9} {'peak RSS':>9}")
+    print(f"{'run':<13} {'broker':<6} {'edgetable':<11} {'sent':>7} {'arrived':>7} {'lost':>6} "
+          f"{'msgs/s':>8} {'items/s':>8} {'% ceil':>7} {'cpu ms/1k':>9} {'peak RSS':>9} {'items/commit':>12}")
     for what, broker, node, r in rows:
         batch = 100 if what.startswith("batched") else 1
         lost = r["want"] - r["items"]
         if what == "ceiling":
-            print(f"{what:<13} {broker:<6} {node:<9} {r['want']:>7} {r['items']:>7} {lost:>6} {rate(r, 1):>8.0f} "
+            print(f"{what:<13} {broker:<6} {node:<11} {r['want']:>7} {r['items']:>7} {lost:>6} {rate(r, 1):>8.0f} "
                   f"{'-':>8} {'100':>7} {'-':>9} {'-':>9}")
             continue
         items_s = r["items"] / r["secs"] if r["secs"] > 0 else 0
         pct = f"{100 * rate(r, 1) / ceilings[broker]:.0f}" if batch == 1 and ceilings.get(broker) else "-"
         cpu = 1000 * r["cpu"] / max(r["items"], 1) * 1000
-        print(f"{what:<13} {broker:<6} {node:<9} {r['want']:>7} {r['items']:>7} {lost:>6} {rate(r, batch):>8.0f} "
-              f"{items_s:>8.0f} {pct:>7} {cpu:>9.1f} {r['hwm_kb'] / 1024:>7.1f}MB")
+        print(f"{what:<13} {broker:<6} {node:<11} {r['want']:>7} {r['items']:>7} {lost:>6} {rate(r, batch):>8.0f} "
+              f"{items_s:>8.0f} {pct:>7} {cpu:>9.1f} {r['hwm_kb'] / 1024:>7.1f}MB "
+              f"{r['items'] / max(r['commits'], 1):>12.1f}")
     print("\nsent/arrived/lost count readings (items). Stock broker: max_inflight_messages 20, "
           "max_queued_messages 1000; tuned: 1000 and 0 (no limit).")
     print("edgetable: Nc = mqtt.connections (shared subscriptions when > 1), WN = mqtt.uncommitted_max; "
-          "defaults are 1c W1.")
+          "the builtin client unless 'paho'; defaults are 1c W64 builtin.")
 
 
 if __name__ == "__main__":

@@ -426,6 +426,7 @@ reconnect_max_ms = 5000
 qos = 0
 connections = 4
 uncommitted_max = 64
+client = "paho"
 )", "edge.toml");
   ASSERT_TRUE(c.ok()) << c.status().ToString();
   const ingest::MqttOptions& m = c->mqtt;
@@ -444,6 +445,8 @@ uncommitted_max = 64
   EXPECT_EQ(m.qos, 0);
   EXPECT_EQ(m.connections, 4);
   EXPECT_EQ(m.uncommitted_max, 64);
+  EXPECT_EQ(m.client, "paho");
+  EXPECT_EQ(ingest::MqttOptions{}.client, "builtin");  // the default acknowledges after commit
   EXPECT_FALSE(c->ingest.enabled());  // no rules: no ingest, whatever [mqtt] says
 }
 
@@ -459,6 +462,7 @@ TEST(ConfigTest, BadMqttKeys) {
       {"[mqtt]\nkeepalive_s = 1\n", "mqtt.keepalive_s: must be 5 to 3600"},
       {"[mqtt]\ntls_verify = 1\n", "mqtt.tls_verify: expected true or false"},
       {"[mqtt]\nport = 1883\n", "mqtt.port: unknown key"},
+      {"[mqtt]\nclient = \"mosquitto\"\n", "mqtt.client: 'mosquitto' is not \"builtin\" or \"paho\""},
   };
   ExpectAllRefused(std::begin(cases), std::end(cases));
 }

@@ -22,7 +22,7 @@ def free_port():
 
 
 class Mosquitto:
-    def __init__(self, workdir, port=None, max_inflight=20, max_queued=0, persistence=True, extra=""):
+    def __init__(self, workdir, port=None, max_inflight=20, max_queued=0, persistence=True, extra="", head=""):
         self.dir = os.path.join(str(workdir), "mosquitto")
         os.makedirs(self.dir, exist_ok=True)
         self.port = port or free_port()
@@ -33,7 +33,8 @@ class Mosquitto:
         # no log): stay the invoking user.
         user_line = "user root" if os.geteuid() == 0 else ""
         with open(self.conf, "w") as f:
-            f.write(f"""listener {self.port} 127.0.0.1
+            f.write(f"""{head}
+listener {self.port} 127.0.0.1
 allow_anonymous true
 persistence {'true' if persistence else 'false'}
 persistence_location {self.dir}/

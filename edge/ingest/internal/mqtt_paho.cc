@@ -13,8 +13,9 @@
 #include "edge/base/log.h"
 
 namespace edgetable::ingest::internal {
+namespace {
 
-struct MqttConnection::Impl {
+struct PahoImpl {
   MqttConnectionOptions options;
   MqttEvents events;
   std::unique_ptr<mqtt::async_client> client;
@@ -39,8 +40,9 @@ struct MqttConnection::Impl {
         MqttMessage msg;
         msg.topic = m->get_topic();
         msg.payload = m->get_payload_str();
+        msg.payload_bytes = static_cast<int64_t>(msg.payload.size());
         msg.qos = m->get_qos();
-        msg.duplicate = m->is_duplicate();
+        msg.duplicate = m->is_duplicate();  // ack_token 0: Paho acknowledged it already
         events.on_message(std::move(msg));
       });
       client->set_connection_lost_handler([this](const std::string& cause) {
@@ -156,48 +158,56 @@ struct MqttConnection::Impl {
   }
 };
 
-MqttConnection::MqttConnection(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
+class PahoConnection final : public MqttConnection {
+ public:
+  explicit PahoConnection(std::unique_ptr<PahoImpl> impl) : impl_(std::move(impl)) {}
+  ~PahoConnection() override { Stop(); }
 
-MqttConnection::~MqttConnection() { Stop(); }
+  void Start() override {
+    if (impl_->started) return;
+    impl_->started = true;
+    {
+      std::lock_guard lock(impl_->mu);
+      impl_->lost = true;  // the first connect
+    }
+    impl_->supervisor = std::thread([this] { impl_->Supervise(); });
+  }
 
-Result<std::unique_ptr<MqttConnection>> MqttConnection::Create(MqttConnectionOptions options,
-                                                               MqttEvents events) {
-  auto impl = std::make_unique<Impl>();
+  void Stop() override {
+    if (!impl_ || !impl_->started) return;
+    {
+      std::lock_guard lock(impl_->mu);
+      if (impl_->stopping) return;
+      impl_->stopping = true;
+      impl_->cv.notify_all();
+    }
+    if (impl_->supervisor.joinable()) impl_->supervisor.join();
+    try {
+      if (impl_->client && impl_->client->is_connected()) {
+        impl_->client->disconnect(5000)->wait_for(std::chrono::seconds(6));
+      }
+    } catch (const mqtt::exception& e) {
+      ET_LOG_DEBUG("mqtt {}: disconnect: {}", impl_->options.server_uri, e.what());
+    }
+    impl_->up = false;
+  }
+
+  bool connected() const override { return impl_->up.load(); }
+  void Ack(uint64_t) override {}  // Paho sent the PUBACK before delivery
+
+ private:
+  std::unique_ptr<PahoImpl> impl_;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<MqttConnection>> CreatePahoConnection(MqttConnectionOptions options,
+                                                             MqttEvents events) {
+  auto impl = std::make_unique<PahoImpl>();
   impl->options = std::move(options);
   impl->events = std::move(events);
   ET_RETURN_IF_ERROR(impl->MakeClient());
-  return std::unique_ptr<MqttConnection>(new MqttConnection(std::move(impl)));
+  return std::unique_ptr<MqttConnection>(new PahoConnection(std::move(impl)));
 }
-
-void MqttConnection::Start() {
-  if (impl_->started) return;
-  impl_->started = true;
-  {
-    std::lock_guard lock(impl_->mu);
-    impl_->lost = true;  // the first connect
-  }
-  impl_->supervisor = std::thread([this] { impl_->Supervise(); });
-}
-
-void MqttConnection::Stop() {
-  if (!impl_ || !impl_->started) return;
-  {
-    std::lock_guard lock(impl_->mu);
-    if (impl_->stopping) return;
-    impl_->stopping = true;
-    impl_->cv.notify_all();
-  }
-  if (impl_->supervisor.joinable()) impl_->supervisor.join();
-  try {
-    if (impl_->client && impl_->client->is_connected()) {
-      impl_->client->disconnect(5000)->wait_for(std::chrono::seconds(6));
-    }
-  } catch (const mqtt::exception& e) {
-    ET_LOG_DEBUG("mqtt {}: disconnect: {}", impl_->options.server_uri, e.what());
-  }
-  impl_->up = false;
-}
-
-bool MqttConnection::connected() const { return impl_->up.load(); }
 
 }  // namespace edgetable::ingest::internal
