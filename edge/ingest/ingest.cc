@@ -55,7 +55,7 @@ struct MessageState {
 // One item to commit.
 struct Job {
   std::string table;
-  item::Item item;
+  std::shared_ptr<const item::Item> item;  // shared with the write's mutate function
   bool dead_letter = false;
   std::string rule_label;
   std::shared_ptr<MessageState> msg;
@@ -153,9 +153,9 @@ struct Ingest::Impl {
     while (true) {
       storage::Write w;
       w.table = job.table;
-      w.key = item::KeyOf(job.item, schema);
+      w.key = item::KeyOf(*job.item, schema);
       w.fn = [it = job.item](const item::Item*) -> Result<storage::Decision> {
-        return storage::Decision::Put(it);
+        return storage::Decision::Put(*it);
       };
       auto shared = std::make_shared<Job>(std::move(job));
       Status st = storage->ApplyAsync(std::move(w), [this, shared](Result<storage::WriteOutcome> r) {
@@ -194,12 +194,16 @@ struct Ingest::Impl {
     ++committed;
     Connection& c = *conns[static_cast<size_t>(m.conn)];
     if (m.ack_token != 0) c.client->Ack(m.ack_token);
+    bool wake;
     {
       std::lock_guard lock(c.mu);
       --c.uncommitted;
       c.uncommitted_items -= m.writes;
+      wake = WindowReopened(c);
     }
-    c.cv.notify_all();
+    // Only when the waiting receive thread may go on: one wake-up per half
+    // window, not one per commit callback.
+    if (wake) c.cv.notify_all();
     DropLag();
   }
 
@@ -228,8 +232,9 @@ struct Ingest::Impl {
       if (item_refused && !job.dead_letter) {
         ET_LOG_WARN("ingest: {}: item refused by storage, dead-lettered: {}", job.msg->topic,
                     job.last_error.message());
-        job.item = DeadLetterItem(*job.msg, "storage refused the item: " + job.last_error.message(),
-                                  job.rule_label, arrival_seq.fetch_add(1));
+        job.item = std::make_shared<const item::Item>(
+            DeadLetterItem(*job.msg, "storage refused the item: " + job.last_error.message(), job.rule_label,
+                           arrival_seq.fetch_add(1)));
         job.table = options.dead_letter_table;
         job.dead_letter = true;
       } else {
@@ -286,7 +291,8 @@ struct Ingest::Impl {
         ET_LOG_DEBUG("ingest: {}: dead letter: {}", msg.topic, problem.message());
         Job j;
         j.table = options.dead_letter_table;
-        j.item = DeadLetterItem(*state, problem.message(), rule.label, arrival_seq.fetch_add(1));
+        j.item = std::make_shared<const item::Item>(
+            DeadLetterItem(*state, problem.message(), rule.label, arrival_seq.fetch_add(1)));
         j.dead_letter = true;
         j.rule_label = rule.label;
         jobs.push_back(std::move(j));
@@ -295,7 +301,7 @@ struct Ingest::Impl {
       for (item::Item& it : *items) {
         Job j;
         j.table = rule.table;
-        j.item = std::move(it);
+        j.item = std::make_shared<const item::Item>(std::move(it));
         j.rule_label = rule.label;
         jobs.push_back(std::move(j));
       }
@@ -321,14 +327,22 @@ struct Ingest::Impl {
       j.msg = state;
       Submit(std::move(j));
     }
-    // Invariant (1)/(2) of ingest.h: do not return to Paho (which would read
-    // and acknowledge the next message) while the window is full, in
-    // messages or in items.
+    // (2) of ingest.h: do not read the next message while the window is full,
+    // in messages or in items (with Paho, returning would also acknowledge
+    // it). Once full, wait until half of it has committed, so that the
+    // receive thread wakes once per half window rather than per commit.
     std::unique_lock lock(c.mu);
-    c.cv.wait(lock, [&] {
-      return c.uncommitted < options.mqtt.uncommitted_max &&
-             (c.uncommitted == 0 || c.uncommitted_items < kUncommittedItemsMax);
-    });
+    if (c.uncommitted >= options.mqtt.uncommitted_max ||
+        (c.uncommitted > 0 && c.uncommitted_items >= kUncommittedItemsMax)) {
+      c.cv.wait(lock, [&] { return WindowReopened(c); });
+    }
+  }
+
+  // Whether a receive thread that found the window full may read again:
+  // at most half the window (messages and items) is uncommitted.
+  bool WindowReopened(const Connection& c) const {
+    return c.uncommitted <= options.mqtt.uncommitted_max / 2 &&
+           (c.uncommitted == 0 || c.uncommitted_items < kUncommittedItemsMax / 2);
   }
 };
 

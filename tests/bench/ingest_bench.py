@@ -47,6 +47,21 @@ def cpu_seconds(pid):
     return (int(fields[11]) + int(fields[12])) / TICKS  # utime, stime
 
 
+def thread_cpu(pid):
+    """CPU seconds per thread name."""
+    out = {}
+    for tid in os.listdir(f"/proc/{pid}/task"):
+        try:
+            with open(f"/proc/{pid}/task/{tid}/stat") as f:
+                text = f.read()
+        except OSError:
+            continue
+        name = text[text.index("(") + 1:text.rindex(")")]
+        fields = text.rsplit(")", 1)[1].split()
+        out[name] = out.get(name, 0) + (int(fields[11]) + int(fields[12])) / TICKS
+    return out
+
+
 def vm_hwm_kb(pid):
     with open(f"/proc/{pid}/status") as f:
         for line in f:
@@ -160,6 +175,7 @@ partition_from = "payload:device"
             time.sleep(0.1)
         time.sleep(1.0)  # connect and SUBACK
         cpu0 = cpu_seconds(node.pid)
+        threads0 = thread_cpu(node.pid)
         commits0 = metric(port, "edgetable_storage_commits_total")
         t0 = time.time()
         pubs, n = start_publishers(broker, procs, messages, fmt, batch)
@@ -179,6 +195,10 @@ partition_from = "payload:device"
         cpu = cpu_seconds(node.pid) - cpu0
         hwm = vm_hwm_kb(node.pid)
         commits = metric(port, "edgetable_storage_commits_total") - commits0
+        threads = {k: v - threads0.get(k, 0) for k, v in thread_cpu(node.pid).items()}
+        print("  cpu ms/1k items by thread: " + ", ".join(
+            f"{k} {1e6 * v / max(items, 1):.1f}" for k, v in sorted(threads.items(), key=lambda kv: -kv[1]) if v > 0),
+            file=sys.stderr)
         wait_publishers(pubs)
         return {"msgs": n, "items": items, "want": want, "secs": elapsed, "cpu": cpu, "hwm_kb": hwm,
                 "commits": commits}

@@ -131,7 +131,9 @@ class BuiltinConnection final : public MqttConnection {
       pending_[i].done = true;
       wake = i == 0;
     }
-    if (wake) Wake();
+    // One wake-up per burst of commit callbacks: the thread clears the flag
+    // before it collects the done acknowledgements.
+    if (wake && !wake_pending_.exchange(true)) Wake();
   }
 
  private:
@@ -142,6 +144,7 @@ class BuiltinConnection final : public MqttConnection {
   }
 
   void DrainWake() {
+    wake_pending_ = false;
     uint64_t v;
     ssize_t n = ::read(wake_fd_, &v, sizeof(v));
     (void)n;
@@ -394,6 +397,7 @@ class BuiltinConnection final : public MqttConnection {
   bool started_ = false;
   std::atomic<bool> stopping_{false};
   std::atomic<bool> up_{false};
+  std::atomic<bool> wake_pending_{false};  // an Ack() has written the eventfd
   std::mutex mu_;
   std::condition_variable cv_;
   bool stop_requested_ = false;  // GUARDED_BY(mu_)
