@@ -6,6 +6,11 @@
 // and prints ops/s, p50 and p99 per (server, protocol, operation, clients),
 // with EdgeTable's throughput as a multiple of each peer's.
 //
+// The same clients also load a null server (a thread per connection that
+// answers every request at once with "{}", inside this program): the most
+// any server can reach with this load generator on this machine, measured in
+// the same run. The last table puts each target of "5x dynalite" next to it.
+//
 //   api_bench --edgetable BIN [--dynalite CLI_JS] [--dynamodb-local DIR]
 //             [--seconds S] [--clients 1,8]
 //
@@ -16,6 +21,8 @@
 
 #include <curl/curl.h>
 #include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <strings.h>
 #include <signal.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
@@ -28,6 +35,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <map>
+#include <mutex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +47,86 @@ struct Target {
   std::string proto;  // "http" or "https"
   std::string url;
   std::string ca_file;  // https only
+};
+
+// The null server: reads a request (headers, then Content-Length bytes) and
+// answers at once. Blocking I/O on a thread per connection is the cheapest
+// server there is for a few kept-alive clients.
+class NullServer {
+ public:
+  NullServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    int one = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+    socklen_t len = sizeof(a);
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+    port_ = ntohs(a.sin_port);
+    listen(fd_, 64);
+    accepter_ = std::thread([this] {
+      for (;;) {
+        int c = accept(fd_, nullptr, nullptr);
+        if (c < 0) return;
+        int yes = 1;
+        setsockopt(c, IPPROTO_TCP, TCP_NODELAY, &yes, sizeof(yes));
+        std::lock_guard lock(mu_);
+        conns_.push_back(c);
+        workers_.emplace_back([c] { Serve(c); });
+      }
+    });
+  }
+  ~NullServer() {
+    shutdown(fd_, SHUT_RDWR);
+    close(fd_);
+    accepter_.join();
+    std::lock_guard lock(mu_);
+    for (int c : conns_) shutdown(c, SHUT_RDWR);
+    for (auto& w : workers_) w.join();
+    for (int c : conns_) close(c);
+  }
+  int port() const { return port_; }
+
+ private:
+  static void Serve(int c) {
+    static const char kReply[] =
+        "HTTP/1.1 200 OK\r\nContent-Type: application/x-amz-json-1.0\r\nContent-Length: 2\r\n\r\n{}";
+    std::string buf;
+    char chunk[16384];
+    for (;;) {
+      size_t end;
+      while ((end = buf.find("\r\n\r\n")) == std::string::npos) {
+        ssize_t n = recv(c, chunk, sizeof(chunk), 0);
+        if (n <= 0) return;
+        buf.append(chunk, static_cast<size_t>(n));
+      }
+      size_t body = 0;
+      for (size_t at = 0; at < end;) {
+        size_t eol = buf.find("\r\n", at);
+        if (eol == std::string::npos || eol > end) break;
+        if (strncasecmp(buf.c_str() + at, "content-length:", 15) == 0) {
+          body = static_cast<size_t>(std::atol(buf.c_str() + at + 15));
+        }
+        at = eol + 2;
+      }
+      while (buf.size() < end + 4 + body) {
+        ssize_t n = recv(c, chunk, sizeof(chunk), 0);
+        if (n <= 0) return;
+        buf.append(chunk, static_cast<size_t>(n));
+      }
+      buf.erase(0, end + 4 + body);
+      if (send(c, kReply, sizeof(kReply) - 1, MSG_NOSIGNAL) < 0) return;
+    }
+  }
+
+  int fd_ = -1;
+  int port_ = 0;
+  std::thread accepter_;
+  std::mutex mu_;
+  std::vector<int> conns_;
+  std::vector<std::thread> workers_;
 };
 
 int FreePort() {
@@ -177,6 +265,15 @@ std::string Item(const std::string& device, int64_t ts) {
 bool Setup(const Target& t) {
   Client c(t);
   c.Call("DeleteTable", std::string("{\"TableName\":\"") + kTable + "\"}");
+  // Deleting a large table takes a moment (and is asynchronous on some
+  // servers): wait until it is gone.
+  for (int i = 0; i < 400; ++i) {
+    if (c.Call("DescribeTable", std::string("{\"TableName\":\"") + kTable + "\"}") == 400 &&
+        c.body().find("ResourceNotFoundException") != std::string::npos) {
+      break;
+    }
+    usleep(50'000);
+  }
   long code = c.Call("CreateTable", std::string("{\"TableName\":\"") + kTable +
                      "\",\"KeySchema\":[{\"AttributeName\":\"device\",\"KeyType\":\"HASH\"},"
                      "{\"AttributeName\":\"ts\",\"KeyType\":\"RANGE\"}],\"AttributeDefinitions\":["
@@ -370,6 +467,15 @@ int main(int argc, char** argv) {
 
   const std::vector<std::string> ops = {"PutItem", "GetItem", "Query"};
   std::map<std::string, Figures> results;  // name/proto/op/clients
+  NullServer null_server;
+  {
+    Target null_target{"null-server", "http", "http://127.0.0.1:" + std::to_string(null_server.port()), ""};
+    for (int c : client_counts) {
+      // The request bodies differ per op; the answer never does.
+      for (const std::string& op : ops) results["null-server/http/" + op + "/" + std::to_string(c)] =
+          Run(null_target, op, c, seconds);
+    }
+  }
   for (const Target& t : targets) {
     if (!Setup(t)) {
       std::fprintf(stderr, "api_bench: setup failed on %s %s\n", t.name.c_str(), t.proto.c_str());
@@ -405,6 +511,25 @@ int main(int argc, char** argv) {
                     op.c_str(), c, f.ops_per_s, f.p50_ms, f.p99_ms, static_cast<long long>(f.errors),
                     ratio.c_str());
       }
+    }
+  }
+  std::printf("\nnull-server: the same clients against a server that answers at once (the floor of this load "
+              "generator on this machine)\n");
+  std::printf("%-8s %7s %14s %14s %16s %16s\n", "op", "clients", "null ops/s", "5x dynalite", "edgetable ops/s",
+              "edgetable/null");
+  for (const std::string& op : ops) {
+    for (int c : client_counts) {
+      std::string suffix = "/" + op + "/" + std::to_string(c);
+      const Figures& n = results["null-server/http" + suffix];
+      const Figures& e = results["edgetable/http" + suffix];
+      auto d = results.find("dynalite/http" + suffix);
+      char need[32] = "-";
+      if (d != results.end() && d->second.ops_per_s > 0) {
+        std::snprintf(need, sizeof(need), "%.0f%s", 5 * d->second.ops_per_s,
+                      5 * d->second.ops_per_s > n.ops_per_s ? " (>null)" : "");
+      }
+      std::printf("%-8s %7d %14.0f %14s %16.0f %15.0f%%\n", op.c_str(), c, n.ops_per_s, need, e.ops_per_s,
+                  n.ops_per_s > 0 ? 100 * e.ops_per_s / n.ops_per_s : 0.0);
     }
   }
   children.clear();
