@@ -276,6 +276,15 @@ void SyncFamilies(Exposition& e, const sync::ClientStats& s) {
       s.skew_flagged);
   One(e, "edgetable_sync_apply_yields_total", Type::kCounter,
       "Pulled transactions cut short so that waiting local writes commit first", s.apply_yields);
+  One(e, "edgetable_sync_snapshots_started_total", Type::kCounter,
+      "Snapshots of the upstream begun (a pull answered 410: the cursor is older than its change log)",
+      s.snapshots_started);
+  One(e, "edgetable_sync_snapshots_completed_total", Type::kCounter, "Snapshots of the upstream completed",
+      s.snapshots_completed);
+  One(e, "edgetable_sync_snapshot_rows_total", Type::kCounter, "Rows (items and tombstones) received in snapshots",
+      s.snapshot_rows);
+  One(e, "edgetable_sync_snapshot_active", Type::kGauge, "1 while pulling is in snapshot mode",
+      s.snapshot_active ? 1 : 0);
   const sync::TransportStats& t = s.transport;
   One(e, "edgetable_sync_requests_total", Type::kCounter, "HTTPS requests to the upstream", t.requests);
   One(e, "edgetable_sync_request_failures_total", Type::kCounter, "HTTPS requests to the upstream that failed",
@@ -300,6 +309,10 @@ void HubFamilies(Exposition& e, const sync::HubStats& s) {
   One(e, "edgetable_hub_changes_skipped_total", Type::kCounter, "Pushed changes not newer than the stored version",
       s.changes_skipped);
   One(e, "edgetable_hub_changes_sent_total", Type::kCounter, "Changes sent in pull answers", s.changes_sent);
+  One(e, "edgetable_hub_snapshots_total", Type::kCounter, "Snapshots begun by peers", s.snapshots);
+  One(e, "edgetable_hub_snapshot_pages_total", Type::kCounter, "Snapshot pages served", s.snapshot_pages);
+  One(e, "edgetable_hub_snapshot_rows_total", Type::kCounter, "Rows (items and tombstones) sent in snapshot pages",
+      s.snapshot_rows);
   One(e, "edgetable_hub_conflicts_total", Type::kCounter, "Conflicts recorded while applying pushes",
       s.conflicts);
   One(e, "edgetable_hub_skew_flagged_total", Type::kCounter,

@@ -108,6 +108,9 @@ nlohmann::json SyncStatus(const std::string& upstream, const sync::ClientStats& 
           {"changes_pushed", st.changes_pushed}, {"changes_pulled", st.changes_pulled},
           {"changes_applied", st.changes_applied}, {"conflicts", st.conflicts},
           {"skew_flagged", st.skew_flagged}, {"apply_yields", st.apply_yields},
+          {"snapshot_active", st.snapshot_active}, {"snapshots_started", st.snapshots_started},
+          {"snapshots_completed", st.snapshots_completed}, {"snapshot_rows", st.snapshot_rows},
+          {"snapshot_rows_applied", st.snapshot_rows_applied},
           {"transport", {{"requests", tr.requests}, {"failures", tr.failures},
                          {"connections", tr.connections}, {"bytes_sent", tr.bytes_sent},
                          {"bytes_sent_raw", tr.bytes_sent_raw}, {"bytes_received", tr.bytes_received}}}};
@@ -123,7 +126,8 @@ nlohmann::json HubStatus(const sync::HubStats& st) {
   return {{"pushes", st.pushes}, {"pulls", st.pulls}, {"refused", st.refused},
           {"unauthenticated", st.unauthenticated}, {"forbidden", st.forbidden},
           {"changes_applied", st.changes_applied}, {"changes_skipped", st.changes_skipped},
-          {"changes_sent", st.changes_sent}, {"conflicts", st.conflicts},
+          {"changes_sent", st.changes_sent}, {"snapshots", st.snapshots},
+          {"snapshot_pages", st.snapshot_pages}, {"snapshot_rows", st.snapshot_rows}, {"conflicts", st.conflicts},
           {"skew_flagged", st.skew_flagged}, {"bytes_in", st.bytes_in}, {"bytes_out", st.bytes_out},
           {"peers", peers}};
 }

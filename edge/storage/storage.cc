@@ -25,6 +25,7 @@
 #include <utility>
 
 #include "edge/base/log.h"
+#include "edge/base/thread_priority.h"
 #include "edge/clock/hybrid_clock.h"
 #include "edge/item/validate.h"
 #include "edge/storage/internal/sqlite.h"
@@ -479,6 +480,13 @@ struct Storage::Impl {
     return now - last_local_commit_ns.load(std::memory_order_relaxed) < kRecentLocalNs;
   }
   std::thread writer;
+  // Writer thread only: set while the writer runs a bulk job (a remote
+  // batch) at background priority; reset (normal priority again) after its
+  // commit, or as soon as a local write waits (see ApplyRemote), so that a
+  // local write never waits for a writer that lost the CPU to the API.
+  std::optional<BackgroundPriorityScope> bulk_priority;
+  // Writer thread only: back to normal priority (idempotent).
+  void EndBulkPriority() { bulk_priority.reset(); }
 
   // ---- Checkpoint thread (Options::wal_autocheckpoint_pages). ----
   std::unique_ptr<sqlite::Db> cdb;  // used by the checkpoint thread only
@@ -501,6 +509,9 @@ struct Storage::Impl {
   // (unless a checkpoint runs then), so the thread starts no pass.
   std::atomic<bool> restart_pending{false};
   static constexpr int kTopUpFramesMax = 256;
+  // Writer thread only: top-ups put off in a row because local writes waited.
+  int topup_deferrals = 0;
+  static constexpr int kTopUpDeferralsMax = 16;
   static constexpr int kPassesMax = 4;
 
   // Writer thread, after a commit.
@@ -529,6 +540,15 @@ struct Storage::Impl {
     const bool fell_behind = pages >= 2 * static_cast<int64_t>(opts.wal_autocheckpoint_pages) &&
                              pages - writer_checkpoint_pages >= opts.wal_autocheckpoint_pages;
     const bool topup = topup_ready.load(std::memory_order_relaxed);
+    // A top-up while local writes wait would hold them for its copy and
+    // syncs: it is put off to a later commit, a bounded number of times in a
+    // row (under a steady queue the WAL must still restart).
+    if (topup && !fell_behind && local_queued.load(std::memory_order_relaxed) > 0 &&
+        topup_deferrals < kTopUpDeferralsMax) {
+      ++topup_deferrals;
+      return;
+    }
+    topup_deferrals = 0;
     if (topup || fell_behind) {
       if (fell_behind) writer_checkpoint_pages = pages;
       // Set first: the thread must not start another pass now, or the next
@@ -563,6 +583,9 @@ struct Storage::Impl {
 #ifdef __linux__
     pthread_setname_np(pthread_self(), "et-checkpoint");
 #endif
+    // Copying the WAL back never holds up a write (the writer waits for a
+    // pass only once the WAL is past 2x the threshold): the API goes first.
+    SetCurrentThreadBackground();
     for (;;) {
       {
         std::unique_lock<std::mutex> lock(kmu);
@@ -1549,6 +1572,8 @@ struct Storage::Impl {
             if (job->bulk) {
               batch_has_bulk = true;
               bulk_skips = 0;
+              // Alone in its group (see above): only remote work runs lowered.
+              if (local_queued.load(std::memory_order_relaxed) == 0) bulk_priority.emplace();
             } else if (batch.empty() && !queue.empty() && queue.front()->bulk) {
               ++bulk_skips;
             }
@@ -1569,6 +1594,7 @@ struct Storage::Impl {
         int64_t new_lease_ms = 0;
         if (commit_status.ok()) commit_status = FinishBatch(&new_lease_ms);
         if (commit_status.ok()) commit_status = (*txn)->Commit();
+        EndBulkPriority();
         if (commit_status.ok()) {
           hlc_lease_ms = new_lease_ms;
         } else {
@@ -1590,7 +1616,6 @@ struct Storage::Impl {
                                          std::chrono::steady_clock::now().time_since_epoch()).count(),
                                      std::memory_order_relaxed);
         }
-        AfterCommitWal();
         if (catalog_changed) {
           std::lock_guard<std::mutex> lock(cmu);
           cache.clear();
@@ -1617,6 +1642,9 @@ struct Storage::Impl {
       }
       // Only now, after the commit, does any caller learn its answer (invariant 1).
       for (auto& [job, s] : batch) job->Complete(std::move(s));
+      // Only after the answers: a WAL top-up (a copy and two syncs, ~10 ms
+      // here, more on an SD card) must not hold the writes just committed.
+      if (commit_status.ok()) AfterCommitWal();
     }
   }
 
@@ -2087,8 +2115,11 @@ Result<RemoteOutcome> Storage::ApplyRemote(std::vector<RemoteChange> changes, co
     const bool short_runs = options.yield_to_local_writes && d->LocalWritesRecent();
     for (size_t i = 0; i < changes.size(); ++i) {
       const bool boundary = i == 0 || changes[i].txn_group == 0 || changes[i].txn_group != changes[i - 1].txn_group;
+      const bool local_waits = d->local_queued.load(std::memory_order_relaxed) > 0;
+      // A local write waits for this transaction: finish it at full priority.
+      if (local_waits) d->EndBulkPriority();
       if (boundary && i > 0 && options.yield_to_local_writes &&
-          (d->local_queued.load(std::memory_order_relaxed) > 0 || (short_runs && i >= Impl::kRecentLocalChunk))) {
+          (local_waits || (short_runs && i >= Impl::kRecentLocalChunk))) {
         consumed = i;  // the local writes go next; the caller resubmits the rest
         break;
       }
@@ -2275,6 +2306,53 @@ Result<Page> Storage::Scan(const ScanRequest& req) {
   }
   if (hide) ET_RETURN_IF_ERROR(impl_->BindWindow(s, 6));
   return impl_->RunPage(s, *t, req.limit, req.bytes_max, 0);
+}
+
+Result<std::vector<StoredRow>> Storage::ReadRows(const std::string& table, std::string_view after_partition_key,
+                                                 std::string_view after_sort_key, int limit, int64_t bytes_max) {
+  if (limit < 1) return Status::InvalidArgument("storage: ReadRows limit must be >= 1");
+  ET_ASSIGN_OR_RETURN(auto r, impl_->AcquireReader());
+  ET_ASSIGN_OR_RETURN(auto t, impl_->ReaderTable(r.get(), table));
+  const bool from_start = after_partition_key.empty();
+  // Tombstones too (deleted = 1), and no expiry window: a snapshot carries
+  // every row with its version, exactly as ApplyRemote would have left it.
+  std::string sql =
+      "SELECT pk, sk, deleted, item, hlc_ms, counter, replica, prev_hlc_ms, prev_counter, prev_replica, seq "
+      "FROM items WHERE table_id=?1";
+  if (!from_start) sql += " AND (pk, sk) > (?2, ?3)";
+  sql += " ORDER BY pk, sk LIMIT ?4";
+  ET_ASSIGN_OR_RETURN(sqlite::Statement * s, r->Get(sql));
+  sqlite::ScopedReset reset(s);  // also on an early return: bindings point at the caller's bytes
+  ET_RETURN_IF_ERROR(s->BindInt64(1, t->id));
+  if (!from_start) {
+    ET_RETURN_IF_ERROR(s->BindBlobRef(2, after_partition_key));
+    ET_RETURN_IF_ERROR(s->BindBlobRef(3, after_sort_key));
+  }
+  ET_RETURN_IF_ERROR(s->BindInt64(4, limit));
+  std::vector<StoredRow> out;
+  int64_t bytes = 0;
+  while (bytes < bytes_max) {
+    ET_ASSIGN_OR_RETURN(bool row, s->Step());
+    if (!row) break;
+    StoredRow row_out;
+    row_out.partition_key = std::string(s->ColumnBlob(0));
+    row_out.sort_key = std::string(s->ColumnBlob(1));
+    if (s->ColumnInt64(2) == 0) {
+      if (s->ColumnIsNull(3)) {
+        return Status::Corruption("storage: a live row of table " + table + " without an item");
+      }
+      row_out.item = std::string(s->ColumnBlob(3));
+      bytes += static_cast<int64_t>(row_out.item->size());
+    }
+    row_out.version = clock::Version{s->ColumnInt64(4), static_cast<int32_t>(s->ColumnInt64(5)),
+                                     FromDb(s->ColumnInt64(6))};
+    row_out.prev_version = clock::Version{s->ColumnInt64(7), static_cast<int32_t>(s->ColumnInt64(8)),
+                                          FromDb(s->ColumnInt64(9))};
+    row_out.seq = s->ColumnIsNull(10) ? 0 : s->ColumnInt64(10);
+    bytes += static_cast<int64_t>(row_out.partition_key.size() + row_out.sort_key.size());
+    out.push_back(std::move(row_out));
+  }
+  return out;
 }
 
 Result<std::vector<ChangeRecord>> Storage::ReadChanges(int64_t after_seq, int limit) {

@@ -172,6 +172,10 @@ struct Options {
   // which lets the WAL restart from its beginning. Only when the WAL
   // outgrows 2x this (the disk cannot keep up) does the writer wait for the
   // thread and copy the rest, which holds writes back to the disk's pace.
+  // The thread runs at background CPU priority (edge/base/thread_priority.h).
+  // The writer answers a group's callers before its top-up (a copy and two
+  // syncs), and puts a top-up off, at most 16 commits in a row, while local
+  // writes are waiting for it.
   // Larger means fewer, bigger checkpoints (fewer SD card rewrites) and a
   // larger -wal file (up to about pages * 4 KB).
   int wal_autocheckpoint_pages = 10000;
@@ -364,6 +368,17 @@ struct Page {
 struct StoredItem {
   item::Item item;
   clock::Version version;
+};
+
+// A stored row, live item or tombstone, with what sync needs to apply it
+// elsewhere (Storage::ReadRows; sync's snapshot re-seeds a peer with them).
+struct StoredRow {
+  std::string partition_key;        // encoded key bytes (item/key.h)
+  std::string sort_key;             // empty when the table has no sort key
+  std::optional<std::string> item;  // edge/wire EncodeItem bytes; nullopt for a tombstone
+  clock::Version version;
+  clock::Version prev_version;      // invariant (7)
+  int64_t seq = 0;                  // the row's last change record; 0 when unknown (a version-1 row)
 };
 
 // --- Change log ----------------------------------------------------------
@@ -683,7 +698,10 @@ class Storage {
   // writes queued behind it are committed first (it waits at most a few
   // groups), so that a long sync catch-up adds at most one bounded batch to
   // an application's write latency; with yield_to_local_writes at most one
-  // sender transaction.
+  // sender transaction. CPU: the writer runs the batch at background
+  // priority (edge/base/thread_priority.h, when the process may restore it)
+  // so that the API's threads preempt it; it returns to normal priority for
+  // the commit and as soon as a local write waits for it.
   Result<RemoteOutcome> ApplyRemote(std::vector<RemoteChange> changes,
                                     const ApplyRemoteOptions& options);
   // The same with default options: no source, conflicts only counted.
@@ -703,6 +721,18 @@ class Storage {
   // One page of a whole table, or of one segment of it, in key order
   // (partition key bytes, then sort key bytes).
   Result<Page> Scan(const ScanRequest& request);
+
+  // The rows of a table in key order (partition key bytes, then sort key
+  // bytes), live items AND tombstones, expired items included whatever
+  // hide_expired_on_read says: those after the key (after_partition_key,
+  // after_sort_key), or from the first when after_partition_key is empty;
+  // at most `limit` (>= 1), ending after the row that brings the bytes of
+  // the images read to bytes_max. Each call is one consistent read; a
+  // caller paging with it sees each row as of the call that read it. For
+  // sync's snapshot. kNotFound when there is no such table;
+  // kInvalidArgument for limit < 1.
+  Result<std::vector<StoredRow>> ReadRows(const std::string& table, std::string_view after_partition_key,
+                                          std::string_view after_sort_key, int limit, int64_t bytes_max);
 
   // Change records with seq > after_seq in order, at most limit (>= 1).
   Result<std::vector<ChangeRecord>> ReadChanges(int64_t after_seq, int limit);

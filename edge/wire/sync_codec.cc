@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <tuple>
 #include <utility>
 
 #include "edge/base/limits.h"
@@ -16,7 +17,7 @@ using flatbuffers::FlatBufferBuilder;
 using flatbuffers::Offset;
 
 // Verifier bounds, set explicitly rather than trusting library defaults.
-// Depth: Message > Batch > TableDef > KeyAttribute is the deepest path (4).
+// Depth: Message > Batch (or SnapshotPage) > TableDef > KeyAttribute is the deepest path (4).
 constexpr uint32_t kVerifyDepthMax = 8;
 // Tables: in a buffer the encoder wrote, every table costs at least 8 bytes
 // (its vtable offset and the offset that refers to it), so n bytes hold fewer
@@ -172,6 +173,10 @@ const char* BodyName(sfb::Body t) {
       return "PullRequest";
     case sfb::Body::PushAck:
       return "PushAck";
+    case sfb::Body::SnapshotRequest:
+      return "SnapshotRequest";
+    case sfb::Body::SnapshotPage:
+      return "SnapshotPage";
     default:
       return "NONE";
   }
@@ -238,7 +243,8 @@ Result<const void*> OpenMessage(const AlignedBytes& buf, sfb::Body expected) {
   const sfb::Message* message = sfb::GetMessage(buf.data());
   const sfb::Body type = message->body_type();
   if (type != expected) {
-    if (type == sfb::Body::Batch || type == sfb::Body::PullRequest || type == sfb::Body::PushAck) {
+    if (type == sfb::Body::Batch || type == sfb::Body::PullRequest || type == sfb::Body::PushAck ||
+        type == sfb::Body::SnapshotRequest || type == sfb::Body::SnapshotPage) {
       return Status::InvalidArgument(std::string("sync message: a ") + BodyName(type) + " where a " +
                                      BodyName(expected) + " was expected");
     }
@@ -274,21 +280,54 @@ Result<item::KeyAttribute> DecodeKeyAttribute(const sfb::KeyAttribute* a, const 
   return out;
 }
 
+// Table names: not empty, none twice.
+Status CheckTables(const std::vector<SyncTable>& tables) {
+  std::vector<std::string_view> names;
+  names.reserve(tables.size());
+  for (size_t i = 0; i < tables.size(); ++i) {
+    if (tables[i].name.empty()) return Corrupt("tables[" + std::to_string(i) + "]: empty table name");
+    names.push_back(tables[i].name);
+  }
+  std::sort(names.begin(), names.end());
+  auto dup = std::adjacent_find(names.begin(), names.end());
+  if (dup != names.end()) return Corrupt("table \"" + std::string(*dup) + "\" defined twice");
+  return Status::Ok();
+}
+
+// What every change must be, in a batch or a snapshot page: a table index
+// in range, a known op, the keys its table's schema asks for, a version,
+// an image exactly when it is not a Remove, ttl_delete only on a Remove.
+Status CheckChange(const SyncChange& c, const std::vector<SyncTable>& tables, const std::string& where) {
+  if (c.table >= tables.size()) {
+    return Corrupt(where + ": table index " + std::to_string(c.table) + " out of range (" +
+                   std::to_string(tables.size()) + " tables)");
+  }
+  const SyncTable& table = tables[c.table];
+  if (c.op < 1 || c.op > 3) return Corrupt(where + ": unknown op " + std::to_string(c.op));
+  if (c.partition_key.empty()) return Corrupt(where + ": missing or empty partition key");
+  if (table.key_schema.sort.has_value() && c.sort_key.empty()) {
+    return Corrupt(where + ": missing sort key of table \"" + table.name + "\"");
+  }
+  if (!table.key_schema.sort.has_value() && !c.sort_key.empty()) {
+    return Corrupt(where + ": a sort key, but table \"" + table.name + "\" has none");
+  }
+  if (c.version.is_zero()) return Corrupt(where + ": zero version");
+  const bool remove = c.op == 3;
+  if (remove && c.new_image.has_value()) return Corrupt(where + ": an image on a Remove");
+  if (!remove && !c.new_image.has_value()) {
+    return Corrupt(where + ": no image on " + (c.op == 1 ? "an Insert" : "a Modify"));
+  }
+  if (!remove && c.ttl_delete) return Corrupt(where + ": a TTL delete that is not a Remove");
+  return Status::Ok();
+}
+
 // The checks of sync_codec.h on a decoded batch.
 Status CheckBatch(const SyncBatch& batch) {
   if (batch.through_seq < batch.after_seq) {
     return Corrupt("batch through_seq " + std::to_string(batch.through_seq) + " is before its after_seq " +
                    std::to_string(batch.after_seq));
   }
-  std::vector<std::string_view> names;
-  names.reserve(batch.tables.size());
-  for (size_t i = 0; i < batch.tables.size(); ++i) {
-    if (batch.tables[i].name.empty()) return Corrupt("tables[" + std::to_string(i) + "]: empty table name");
-    names.push_back(batch.tables[i].name);
-  }
-  std::sort(names.begin(), names.end());
-  auto dup = std::adjacent_find(names.begin(), names.end());
-  if (dup != names.end()) return Corrupt("table \"" + std::string(*dup) + "\" defined twice");
+  ET_RETURN_IF_ERROR(CheckTables(batch.tables));
 
   int64_t prev_seq = batch.after_seq;
   for (size_t i = 0; i < batch.changes.size(); ++i) {
@@ -302,26 +341,31 @@ Status CheckBatch(const SyncBatch& batch) {
       return Corrupt(where() + ": not after the previous change's seq " + std::to_string(prev_seq));
     }
     prev_seq = c.seq;
-    if (c.table >= batch.tables.size()) {
-      return Corrupt(where() + ": table index " + std::to_string(c.table) + " out of range (" +
-                     std::to_string(batch.tables.size()) + " tables)");
+    ET_RETURN_IF_ERROR(CheckChange(c, batch.tables, where()));
+  }
+  return Status::Ok();
+}
+
+// The checks of sync_codec.h on a decoded snapshot page.
+Status CheckSnapshotPage(const SyncSnapshotPage& page) {
+  if (page.snapshot_seq < 0) return Corrupt("snapshot page: negative snapshot_seq");
+  if (page.more && page.next_table.empty()) return Corrupt("snapshot page: more rows but no next_table");
+  if (page.next_table.empty() && (!page.next_partition_key.empty() || !page.next_sort_key.empty())) {
+    return Corrupt("snapshot page: a next key without a next_table");
+  }
+  ET_RETURN_IF_ERROR(CheckTables(page.tables));
+  for (size_t i = 0; i < page.changes.size(); ++i) {
+    const SyncChange& c = page.changes[i];
+    const std::string where = "rows[" + std::to_string(i) + "]";
+    if (c.seq < 0) return Corrupt(where + ": negative seq");
+    if (c.txn_id != 0) return Corrupt(where + ": a snapshot row with a txn_id");
+    ET_RETURN_IF_ERROR(CheckChange(c, page.tables, where));
+    if (i > 0) {
+      const SyncChange& p = page.changes[i - 1];
+      if (std::tie(p.table, p.partition_key, p.sort_key) >= std::tie(c.table, c.partition_key, c.sort_key)) {
+        return Corrupt(where + ": not after the previous row in (table, key) order");
+      }
     }
-    const SyncTable& table = batch.tables[c.table];
-    if (c.op < 1 || c.op > 3) return Corrupt(where() + ": unknown op " + std::to_string(c.op));
-    if (c.partition_key.empty()) return Corrupt(where() + ": missing or empty partition key");
-    if (table.key_schema.sort.has_value() && c.sort_key.empty()) {
-      return Corrupt(where() + ": missing sort key of table \"" + table.name + "\"");
-    }
-    if (!table.key_schema.sort.has_value() && !c.sort_key.empty()) {
-      return Corrupt(where() + ": a sort key, but table \"" + table.name + "\" has none");
-    }
-    if (c.version.is_zero()) return Corrupt(where() + ": zero version");
-    const bool remove = c.op == 3;
-    if (remove && c.new_image.has_value()) return Corrupt(where() + ": an image on a Remove");
-    if (!remove && !c.new_image.has_value()) {
-      return Corrupt(where() + ": no image on " + (c.op == 1 ? "an Insert" : "a Modify"));
-    }
-    if (!remove && c.ttl_delete) return Corrupt(where() + ": a TTL delete that is not a Remove");
   }
   return Status::Ok();
 }
@@ -396,6 +440,50 @@ std::string EncodeSyncBatch(const SyncBatch& batch) {
   return reused.Bytes();
 }
 
+namespace {
+
+Result<std::vector<SyncTable>> DecodeTables(const flatbuffers::Vector<Offset<sfb::TableDef>>* in) {
+  std::vector<SyncTable> out;
+  if (in == nullptr) return out;
+  out.reserve(in->size());
+  for (flatbuffers::uoffset_t i = 0; i < in->size(); ++i) {
+    const sfb::TableDef* t = in->Get(i);
+    const std::string where = "tables[" + std::to_string(i) + "]";
+    SyncTable table;
+    table.name = t->name()->str();  // name and partition are (required)
+    ET_ASSIGN_OR_RETURN(table.key_schema.partition, DecodeKeyAttribute(t->partition(), where));
+    if (t->sort() != nullptr) {
+      ET_ASSIGN_OR_RETURN(table.key_schema.sort, DecodeKeyAttribute(t->sort(), where));
+    }
+    out.push_back(std::move(table));
+  }
+  return out;
+}
+
+std::vector<SyncChange> DecodeChangeList(const flatbuffers::Vector<Offset<sfb::Change>>* in) {
+  std::vector<SyncChange> out;
+  if (in == nullptr) return out;
+  out.reserve(in->size());
+  for (const sfb::Change* c : *in) {
+    SyncChange change;
+    change.seq = c->seq();
+    change.txn_id = c->txn_id();
+    change.table = c->table();
+    change.partition_key = ToString(c->partition_key());
+    change.sort_key = ToString(c->sort_key());
+    change.op = static_cast<uint8_t>(c->op());
+    change.version = FromFb(c->version());
+    change.prev_version = FromFb(c->prev_version());
+    change.origin = c->origin();
+    change.ttl_delete = c->ttl_delete();
+    if (c->new_image() != nullptr) change.new_image = ToString(c->new_image());
+    out.push_back(std::move(change));
+  }
+  return out;
+}
+
+}  // namespace
+
 Result<SyncBatch> DecodeSyncBatch(std::string_view bytes) {
   const AlignedBytes buf(bytes);
   ET_ASSIGN_OR_RETURN(const void* body, OpenMessage(buf, sfb::Body::Batch));
@@ -409,38 +497,8 @@ Result<SyncBatch> DecodeSyncBatch(std::string_view bytes) {
   batch.sender_last_seq = in->sender_last_seq();
   batch.more = in->more();
   batch.oldest_unsent_ms = in->oldest_unsent_ms();
-  if (in->tables() != nullptr) {
-    batch.tables.reserve(in->tables()->size());
-    for (flatbuffers::uoffset_t i = 0; i < in->tables()->size(); ++i) {
-      const sfb::TableDef* t = in->tables()->Get(i);
-      const std::string where = "tables[" + std::to_string(i) + "]";
-      SyncTable table;
-      table.name = t->name()->str();  // name and partition are (required)
-      ET_ASSIGN_OR_RETURN(table.key_schema.partition, DecodeKeyAttribute(t->partition(), where));
-      if (t->sort() != nullptr) {
-        ET_ASSIGN_OR_RETURN(table.key_schema.sort, DecodeKeyAttribute(t->sort(), where));
-      }
-      batch.tables.push_back(std::move(table));
-    }
-  }
-  if (in->changes() != nullptr) {
-    batch.changes.reserve(in->changes()->size());
-    for (const sfb::Change* c : *in->changes()) {
-      SyncChange change;
-      change.seq = c->seq();
-      change.txn_id = c->txn_id();
-      change.table = c->table();
-      change.partition_key = ToString(c->partition_key());
-      change.sort_key = ToString(c->sort_key());
-      change.op = static_cast<uint8_t>(c->op());
-      change.version = FromFb(c->version());
-      change.prev_version = FromFb(c->prev_version());
-      change.origin = c->origin();
-      change.ttl_delete = c->ttl_delete();
-      if (c->new_image() != nullptr) change.new_image = ToString(c->new_image());
-      batch.changes.push_back(std::move(change));
-    }
-  }
+  ET_ASSIGN_OR_RETURN(batch.tables, DecodeTables(in->tables()));
+  batch.changes = DecodeChangeList(in->changes());
   ET_RETURN_IF_ERROR(CheckBatch(batch));
   return batch;
 }
@@ -496,6 +554,101 @@ Result<SyncPushAck> DecodeSyncPushAck(std::string_view bytes) {
   ack.conflicts = in->conflicts();
   ack.receiver_clock = FromFb(in->receiver_clock());
   return ack;
+}
+
+std::string EncodeSyncSnapshotRequest(const SyncSnapshotRequest& request) {
+  ReusedBuilder reused(kMessageOverheadBytes + StringsEstimate(request.include_tables) +
+                       StringsEstimate(request.exclude_tables) + VectorBytes(request.after_table.size() + 1) +
+                       VectorBytes(request.after_partition_key.size()) + VectorBytes(request.after_sort_key.size()));
+  FlatBufferBuilder& b = reused.get();
+  Offset<flatbuffers::String> after_table;
+  if (!request.after_table.empty()) after_table = b.CreateString(request.after_table);
+  Offset<flatbuffers::Vector<uint8_t>> after_pk, after_sk;
+  if (!request.after_partition_key.empty()) after_pk = Bytes(b, request.after_partition_key);
+  if (!request.after_sort_key.empty()) after_sk = Bytes(b, request.after_sort_key);
+  auto include = b.CreateVectorOfStrings(request.include_tables);
+  auto exclude = b.CreateVectorOfStrings(request.exclude_tables);
+  const sfb::Version sender_clock = ToFb(request.sender_clock);
+  auto body = sfb::CreateSnapshotRequest(b, request.replica, request.snapshot_seq, after_table, after_pk, after_sk,
+                                         request.bytes_max, include, exclude, &sender_clock);
+  FinishMessage(b, sfb::Body::SnapshotRequest, body.Union());
+  return reused.Bytes();
+}
+
+Result<SyncSnapshotRequest> DecodeSyncSnapshotRequest(std::string_view bytes) {
+  const AlignedBytes buf(bytes);
+  ET_ASSIGN_OR_RETURN(const void* body, OpenMessage(buf, sfb::Body::SnapshotRequest));
+  const auto* in = static_cast<const sfb::SnapshotRequest*>(body);
+  SyncSnapshotRequest request;
+  request.replica = in->replica();
+  request.snapshot_seq = in->snapshot_seq();
+  if (in->after_table() != nullptr) request.after_table = in->after_table()->str();
+  request.after_partition_key = ToString(in->after_partition_key());
+  request.after_sort_key = ToString(in->after_sort_key());
+  request.bytes_max = in->bytes_max();
+  request.include_tables = ToStrings(in->include_tables());
+  request.exclude_tables = ToStrings(in->exclude_tables());
+  request.sender_clock = FromFb(in->sender_clock());
+  if (request.snapshot_seq < 0) return Corrupt("snapshot request: negative snapshot_seq");
+  if (request.after_table.empty() && (!request.after_partition_key.empty() || !request.after_sort_key.empty())) {
+    return Corrupt("snapshot request: an after key without an after_table");
+  }
+  ET_RETURN_IF_ERROR(CheckNames(request.include_tables, "include_tables"));
+  ET_RETURN_IF_ERROR(CheckNames(request.exclude_tables, "exclude_tables"));
+  return request;
+}
+
+std::string EncodeSyncSnapshotPage(const SyncSnapshotPage& page) {
+  int64_t hint = kMessageOverheadBytes + VectorBytes(page.next_table.size() + 1) +
+                 VectorBytes(page.next_partition_key.size()) + VectorBytes(page.next_sort_key.size());
+  for (const SyncTable& t : page.tables) hint += 96 + VectorBytes(t.name.size() + 1);
+  for (const SyncChange& c : page.changes) hint += SyncChangeSizeEstimate(c);
+  ReusedBuilder reused(hint);
+  FlatBufferBuilder& b = reused.get();
+  std::vector<Offset<sfb::TableDef>> tables;
+  tables.reserve(page.tables.size());
+  for (const SyncTable& t : page.tables) tables.push_back(EncodeTable(b, t));
+  auto tables_off = b.CreateVector(tables);
+  std::vector<Offset<sfb::Change>> changes;
+  changes.reserve(page.changes.size());
+  for (const SyncChange& c : page.changes) changes.push_back(EncodeChange(b, c));
+  auto changes_off = b.CreateVector(changes);
+  Offset<flatbuffers::String> next_table;
+  if (!page.next_table.empty()) next_table = b.CreateString(page.next_table);
+  Offset<flatbuffers::Vector<uint8_t>> next_pk, next_sk;
+  if (!page.next_partition_key.empty()) next_pk = Bytes(b, page.next_partition_key);
+  if (!page.next_sort_key.empty()) next_sk = Bytes(b, page.next_sort_key);
+  const sfb::Version sender_clock = ToFb(page.sender_clock);
+  sfb::SnapshotPageBuilder pb(b);
+  pb.add_sender(page.sender);
+  pb.add_snapshot_seq(page.snapshot_seq);
+  pb.add_sender_clock(&sender_clock);
+  if (!next_table.IsNull()) pb.add_next_table(next_table);
+  if (!next_pk.IsNull()) pb.add_next_partition_key(next_pk);
+  if (!next_sk.IsNull()) pb.add_next_sort_key(next_sk);
+  pb.add_tables(tables_off);
+  pb.add_changes(changes_off);
+  pb.add_more(page.more);
+  FinishMessage(b, sfb::Body::SnapshotPage, pb.Finish().Union());
+  return reused.Bytes();
+}
+
+Result<SyncSnapshotPage> DecodeSyncSnapshotPage(std::string_view bytes) {
+  const AlignedBytes buf(bytes);
+  ET_ASSIGN_OR_RETURN(const void* body, OpenMessage(buf, sfb::Body::SnapshotPage));
+  const auto* in = static_cast<const sfb::SnapshotPage*>(body);
+  SyncSnapshotPage page;
+  page.sender = in->sender();
+  page.sender_clock = FromFb(in->sender_clock());
+  page.snapshot_seq = in->snapshot_seq();
+  page.more = in->more();
+  if (in->next_table() != nullptr) page.next_table = in->next_table()->str();
+  page.next_partition_key = ToString(in->next_partition_key());
+  page.next_sort_key = ToString(in->next_sort_key());
+  ET_ASSIGN_OR_RETURN(page.tables, DecodeTables(in->tables()));
+  page.changes = DecodeChangeList(in->changes());
+  ET_RETURN_IF_ERROR(CheckSnapshotPage(page));
+  return page;
 }
 
 }  // namespace edgetable::wire

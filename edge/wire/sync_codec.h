@@ -21,6 +21,14 @@
 //    through_seq], a through_seq before after_seq, a table name (also in a
 //    PullRequest's include/exclude lists) or key attribute name that is
 //    empty, a table defined twice in one batch.
+// A SnapshotPage is checked as a batch's changes are (table index, op, keys,
+// version, image, ttl_delete), except that its changes are rows: kCorruption
+// as well for changes not in strictly increasing (table index, partition
+// key, sort key) order, a negative seq or snapshot_seq, a nonzero txn_id,
+// more set without a next_table, or a next_partition_key without a
+// next_table; a SnapshotRequest for a negative snapshot_seq, an
+// after_partition_key without an after_table, or an empty name in its
+// table lists.
 // `bytes` need not be aligned (unaligned input is copied once); decoding
 // never reads outside them.
 //
@@ -100,6 +108,35 @@ struct SyncPushAck {
   bool operator==(const SyncPushAck&) const = default;
 };
 
+// Edge -> hub: a page of the hub's rows (snapshot re-seeding, sync.fbs).
+struct SyncSnapshotRequest {
+  uint64_t replica = 0;
+  int64_t snapshot_seq = 0;          // 0: start a snapshot
+  std::string after_table;           // empty: from the first table
+  std::string after_partition_key;   // empty: from the table's first row
+  std::string after_sort_key;
+  int64_t bytes_max = 0;
+  std::vector<std::string> include_tables;
+  std::vector<std::string> exclude_tables;
+  clock::Version sender_clock;
+  bool operator==(const SyncSnapshotRequest&) const = default;
+};
+
+// Hub -> edge: one page of a snapshot. `changes` are rows in (table, key)
+// order: live items as Insert (op 1), tombstones as Remove (op 3).
+struct SyncSnapshotPage {
+  uint64_t sender = 0;
+  clock::Version sender_clock;
+  int64_t snapshot_seq = 0;
+  bool more = false;
+  std::string next_table;  // resume point: the last row examined
+  std::string next_partition_key;
+  std::string next_sort_key;
+  std::vector<SyncTable> tables;
+  std::vector<SyncChange> changes;
+  bool operator==(const SyncSnapshotPage&) const = default;
+};
+
 // A push batch (edge -> hub) and a pull answer (hub -> edge) have the same
 // shape; both are encoded as a Batch body.
 std::string EncodeSyncBatch(const SyncBatch& batch);
@@ -110,6 +147,12 @@ Result<SyncPullRequest> DecodeSyncPullRequest(std::string_view bytes);
 
 std::string EncodeSyncPushAck(const SyncPushAck& ack);
 Result<SyncPushAck> DecodeSyncPushAck(std::string_view bytes);
+
+std::string EncodeSyncSnapshotRequest(const SyncSnapshotRequest& request);
+Result<SyncSnapshotRequest> DecodeSyncSnapshotRequest(std::string_view bytes);
+
+std::string EncodeSyncSnapshotPage(const SyncSnapshotPage& page);
+Result<SyncSnapshotPage> DecodeSyncSnapshotPage(std::string_view bytes);
 
 // The encoded size of one change, without encoding it: never less than what
 // the change adds to a batch, at most 4 bytes more (leaving aside the vtable

@@ -1,14 +1,18 @@
 #include "sync/protocol/client.h"
 
+#include <pthread.h>
+
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
+#include <future>
 #include <mutex>
 #include <random>
 #include <thread>
 #include <utility>
 
 #include "edge/base/log.h"
+#include "edge/base/thread_priority.h"
 #include "edge/item/json.h"
 #include "edge/wire/sync_codec.h"
 #include "sync/protocol/internal/batch.h"
@@ -19,6 +23,37 @@ namespace {
 // Sync state keys kept by a node with an upstream.
 constexpr std::string_view kPullCursorKey = "client/pull_cursor";
 constexpr std::string_view kUpstreamReplicaKey = "client/upstream_replica";
+// Snapshot progress: "" (none) or "<S> <table hex> <partition key hex> <sort
+// key hex>", the last row applied (hex may be empty), in one value so that
+// it moves atomically with the rows it covers.
+constexpr std::string_view kSnapshotKey = "client/snapshot";
+
+std::string Hex(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 15]);
+  }
+  return out;
+}
+
+bool Unhex(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  auto digit = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+  };
+  out->clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = digit(hex[i]), lo = digit(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
 
 // A non-200 answer -> a Status with the hub's message.
 Status StatusFor(const HttpReply& reply, std::string_view what) {
@@ -65,6 +100,49 @@ struct Client::Impl {
   // Persisted state, owned by the thread that runs rounds.
   int64_t pull_cursor = 0;
   uint64_t upstream = 0;
+  // Snapshot mode (see client.h): active, S (0 until the first page), and
+  // the last row applied (persisted as kSnapshotKey once S is known).
+  struct SnapshotProgress {
+    bool active = false;
+    int64_t seq = 0;
+    std::string table, partition_key, sort_key;
+  };
+  SnapshotProgress snapshot;
+  int64_t snapshot_pages = 0;  // pages applied: Round's "data moved"
+
+  static std::string EncodeProgress(int64_t seq, std::string_view table, std::string_view pk, std::string_view sk) {
+    return std::to_string(seq) + " " + Hex(table) + " " + Hex(pk) + " " + Hex(sk);
+  }
+
+  static bool DecodeProgress(const std::string& value, SnapshotProgress* out) {
+    std::vector<std::string_view> parts;
+    std::string_view rest = value;
+    for (size_t sp; (sp = rest.find(' ')) != std::string_view::npos; rest.remove_prefix(sp + 1)) {
+      parts.push_back(rest.substr(0, sp));
+    }
+    parts.push_back(rest);
+    if (parts.size() != 4) return false;
+    out->seq = static_cast<int64_t>(ParseU64(std::string(parts[0])));
+    out->active = out->seq > 0;
+    return out->active && Unhex(parts[1], &out->table) && Unhex(parts[2], &out->partition_key) &&
+           Unhex(parts[3], &out->sort_key);
+  }
+
+  // The next push batch, read and encoded on a thread of its own while the
+  // current one is on the wire and being applied (PushOnce). Only the
+  // thread that runs rounds touches these.
+  struct PreparedPush {
+    int64_t after_seq = 0;      // the cursor it was read after
+    int64_t through_seq = 0;
+    bool more = false;
+    int64_t changes = 0;
+    std::string body;           // encoded; empty when it holds no change
+  };
+  std::future<Result<PreparedPush>> next_push;  // valid() while one is prepared
+  int64_t next_push_after = -1;
+  uint64_t next_push_upstream = 0;  // the upstream its filter left out
+  int64_t prepared_used = 0;        // for tests and the stats
+  int64_t prepared_discarded = 0;
 
   std::thread thread;
   std::condition_variable cv;
@@ -72,10 +150,6 @@ struct Client::Impl {
   bool wake = false;      // GUARDED_BY(mu)
   std::mt19937_64 rng;
 
-  Direction DirectionOf(std::string_view table) const {
-    auto it = options.table_directions.find(table);
-    return it == options.table_directions.end() ? options.default_direction : it->second;
-  }
   static bool Pushes(Direction d) { return d == Direction::kBoth || d == Direction::kUp; }
   static bool Pulls(Direction d) { return d == Direction::kBoth || d == Direction::kDown; }
 
@@ -132,40 +206,92 @@ struct Client::Impl {
     stats.push_lag_changes = std::max<int64_t>(0, last - acked);
     stats.push_lag_bytes = static_cast<int64_t>(static_cast<double>(stats.push_lag_changes) * bytes_per_change);
     stats.push_lag_seconds = seconds;
+    stats.push_prepared_used = prepared_used;
+    stats.push_prepared_discarded = prepared_discarded;
     stats.transport = transport->Stats();
+  }
+
+  // Reads the push batch after `after` and encodes it. Any thread: it
+  // touches only the storage (thread-safe) and copies of the options.
+  static Result<PreparedPush> PreparePush(storage::Storage* storage, const ClientOptions& options,
+                                          int64_t after, uint64_t from_upstream) {
+    internal::BatchBounds bounds;
+    bounds.bytes_max = options.batch_bytes_max;
+    bounds.changes_max = options.batch_changes_max;
+    auto filter = [&](const storage::ChangeRecord& r, const item::Value&) {
+      if (from_upstream != 0 && r.source_replica == from_upstream) return false;  // never echo
+      if (r.table.rfind(kLocalTablePrefix, 0) == 0) return false;
+      auto it = options.table_directions.find(r.table);
+      return Pushes(it == options.table_directions.end() ? options.default_direction : it->second);
+    };
+    ET_ASSIGN_OR_RETURN(wire::SyncBatch batch, internal::ReadBatch(storage, after, bounds, filter));
+    PreparedPush p;
+    p.after_seq = after;
+    p.through_seq = batch.through_seq;
+    p.more = batch.more;
+    p.changes = static_cast<int64_t>(batch.changes.size());
+    if (!batch.changes.empty()) p.body = wire::EncodeSyncBatch(batch);
+    return p;
+  }
+
+  // Drops the prepared batch (waits for its thread).
+  void DiscardPrepared() {
+    if (!next_push.valid()) return;
+    next_push.wait();
+    next_push = {};
+    ++prepared_discarded;
   }
 
   Status PushOnce(bool* more) {
     *more = false;
     const int64_t acked = storage->UpstreamAckedSeq();
-    internal::BatchBounds bounds;
-    bounds.bytes_max = options.batch_bytes_max;
-    bounds.changes_max = options.batch_changes_max;
-    const uint64_t from_upstream = upstream;
-    auto filter = [&](const storage::ChangeRecord& r, const item::Value&) {
-      if (from_upstream != 0 && r.source_replica == from_upstream) return false;  // never echo
-      if (r.table.rfind(kLocalTablePrefix, 0) == 0) return false;
-      return Pushes(DirectionOf(r.table));
-    };
-    ET_ASSIGN_OR_RETURN(wire::SyncBatch batch, internal::ReadBatch(storage, acked, bounds, filter));
+    Result<PreparedPush> prepared = Status::Internal("sync push: no batch");
+    if (next_push.valid() && next_push_after == acked && next_push_upstream == upstream) {
+      prepared = next_push.get();  // read while the previous batch was on the wire
+      ++prepared_used;
+    } else {
+      DiscardPrepared();  // another cursor (a failure, a reset) or another upstream
+      prepared = PreparePush(storage, options, acked, upstream);
+    }
+    ET_RETURN_IF_ERROR(prepared.status());
+    PreparedPush& batch = *prepared;
     if (batch.through_seq == acked) return Status::Ok();  // nothing after the cursor
     *more = batch.more;
-    if (!batch.changes.empty()) {
-      std::string body = wire::EncodeSyncBatch(batch);
-      ET_ASSIGN_OR_RETURN(HttpReply reply, transport->Post(kPushPath, body));
-      if (reply.status != 200) return StatusFor(reply, "sync push");
-      ET_ASSIGN_OR_RETURN(wire::SyncPushAck ack, wire::DecodeSyncPushAck(reply.body));
-      if (ack.through_seq != batch.through_seq) {
-        return Status::Corruption("sync push: the upstream acknowledged through seq " + std::to_string(ack.through_seq) +
-                                  " for a batch through " + std::to_string(batch.through_seq));
+    if (batch.changes > 0) {
+      // Pipelining: the next batch is read and encoded while this one is
+      // on the wire. It is used only if this one is acknowledged, i.e. the
+      // cursor is exactly where the next one starts (checked above);
+      // anything else discards it. The cursor itself moves as before, only
+      // after the acknowledgement.
+      if (batch.more && options.prepare_next_push) {
+        next_push_after = batch.through_seq;
+        next_push_upstream = upstream;
+        next_push = std::async(std::launch::async, &PreparePush, storage, std::cref(options), batch.through_seq,
+                               upstream);
       }
-      ET_RETURN_IF_ERROR(LearnUpstream(ack.receiver));
-      ObserveClock(ack.receiver_clock);
-      std::lock_guard<std::mutex> lock(mu);
-      ++stats.push_batches;
-      stats.changes_pushed += static_cast<int64_t>(batch.changes.size());
-      stats.conflicts += ack.conflicts;
-      bytes_per_change = static_cast<double>(body.size()) / static_cast<double>(batch.changes.size());
+      Status sent = [&]() -> Status {
+        const std::string& body = batch.body;
+        ET_ASSIGN_OR_RETURN(HttpReply reply, transport->Post(kPushPath, body));
+        if (reply.status != 200) return StatusFor(reply, "sync push");
+        ET_ASSIGN_OR_RETURN(wire::SyncPushAck ack, wire::DecodeSyncPushAck(reply.body));
+        if (ack.through_seq != batch.through_seq) {
+          return Status::Corruption("sync push: the upstream acknowledged through seq " +
+                                    std::to_string(ack.through_seq) + " for a batch through " +
+                                    std::to_string(batch.through_seq));
+        }
+        ET_RETURN_IF_ERROR(LearnUpstream(ack.receiver));
+        ObserveClock(ack.receiver_clock);
+        std::lock_guard<std::mutex> lock(mu);
+        ++stats.push_batches;
+        stats.changes_pushed += batch.changes;
+        stats.conflicts += ack.conflicts;
+        bytes_per_change = static_cast<double>(body.size()) / static_cast<double>(batch.changes);
+        return Status::Ok();
+      }();
+      if (!sent.ok()) {
+        DiscardPrepared();
+        return sent;
+      }
     }
     // Only now, after the upstream applied the batch, does the cursor move.
     return storage->SetUpstreamAckedSeq(batch.through_seq);
@@ -173,6 +299,7 @@ struct Client::Impl {
 
   Status PullOnce(bool* more) {
     *more = false;
+    if (snapshot.active) return SnapshotOnce(more);
     wire::SyncPullRequest req;
     req.replica = storage->replica_id();
     req.after_seq = pull_cursor;
@@ -189,6 +316,8 @@ struct Client::Impl {
       }
     }
     ET_ASSIGN_OR_RETURN(HttpReply reply, transport->Post(kPullPath, wire::EncodeSyncPullRequest(req)));
+    // 410: our cursor lies before what the upstream's change log still holds.
+    if (reply.status == 410) return BeginSnapshot(reply, "sync pull", more);
     if (reply.status != 200) return StatusFor(reply, "sync pull");
     ET_ASSIGN_OR_RETURN(wire::SyncBatch batch, wire::DecodeSyncBatch(reply.body));
     if (batch.after_seq != req.after_seq || batch.through_seq < batch.after_seq) {
@@ -264,6 +393,180 @@ struct Client::Impl {
     return Status::Ok();
   }
 
+  // A pull was answered 410: pulling goes into snapshot mode (from the
+  // start; nothing is persisted until the first page is applied, so a crash
+  // before that just meets the 410 again).
+  Status BeginSnapshot(const HttpReply& reply, std::string_view what, bool* more) {
+    ET_LOG_INFO("sync: {}; re-seeding from a snapshot of the upstream", StatusFor(reply, what).message());
+    snapshot = SnapshotProgress{};
+    snapshot.active = true;
+    *more = true;
+    std::lock_guard<std::mutex> lock(mu);
+    ++stats.snapshots_started;
+    stats.snapshot_active = true;
+    return Status::Ok();
+  }
+
+  // Leaves snapshot mode without finishing it (persisted).
+  Status AbandonSnapshot() {
+    if (snapshot.seq > 0) ET_RETURN_IF_ERROR(storage->SetSyncState(kSnapshotKey, ""));
+    snapshot = SnapshotProgress{};
+    std::lock_guard<std::mutex> lock(mu);
+    stats.snapshot_active = false;
+    return Status::Ok();
+  }
+
+  // One page of the snapshot: fetch, apply with its progress, and at the
+  // end move the pull cursor to S. *more: call again (snapshot or pull).
+  Status SnapshotOnce(bool* more) {
+    *more = false;
+    wire::SyncSnapshotRequest req;
+    req.replica = storage->replica_id();
+    req.snapshot_seq = snapshot.seq;
+    req.after_table = snapshot.table;
+    req.after_partition_key = snapshot.partition_key;
+    req.after_sort_key = snapshot.sort_key;
+    req.bytes_max = options.batch_bytes_max;
+    req.sender_clock = storage->LastVersion();
+    if (!Pulls(options.default_direction)) {
+      for (const auto& [name, d] : options.table_directions) {
+        if (Pulls(d)) req.include_tables.push_back(name);
+      }
+      if (req.include_tables.empty()) return AbandonSnapshot();  // nothing replicates down (any more)
+    } else {
+      for (const auto& [name, d] : options.table_directions) {
+        if (!Pulls(d)) req.exclude_tables.push_back(name);
+      }
+    }
+    ET_ASSIGN_OR_RETURN(HttpReply reply, transport->Post(kSnapshotPath, wire::EncodeSyncSnapshotRequest(req)));
+    if (reply.status == 410) {
+      // The upstream trimmed past S meanwhile (its disk budget): start over.
+      ET_RETURN_IF_ERROR(AbandonSnapshot());
+      return BeginSnapshot(reply, "sync snapshot", more);
+    }
+    if (reply.status != 200) return StatusFor(reply, "sync snapshot");
+    ET_ASSIGN_OR_RETURN(wire::SyncSnapshotPage page, wire::DecodeSyncSnapshotPage(reply.body));
+    if (snapshot.seq != 0 && page.snapshot_seq != snapshot.seq) {
+      return Status::Corruption("sync snapshot: the upstream answered a page of snapshot seq " +
+                                std::to_string(page.snapshot_seq) + " to a request for " +
+                                std::to_string(snapshot.seq));
+    }
+    if (page.more && page.changes.empty() && page.next_table == req.after_table &&
+        page.next_partition_key == req.after_partition_key && page.next_sort_key == req.after_sort_key) {
+      return Status::Corruption("sync snapshot: the upstream's page did not move past the request's row");
+    }
+    if (upstream != 0 && page.sender != upstream) {
+      // Another hub: its log is not the one S points into.
+      ET_RETURN_IF_ERROR(AbandonSnapshot());
+      ET_RETURN_IF_ERROR(LearnUpstream(page.sender));
+      *more = true;
+      return Status::Ok();
+    }
+    ET_RETURN_IF_ERROR(LearnUpstream(page.sender));
+    if (snapshot.seq == 0) {
+      ET_LOG_INFO("sync: snapshot of upstream {} at seq {}", internal::ReplicaHex(page.sender), page.snapshot_seq);
+    }
+    const int64_t seq = page.snapshot_seq;
+    // The helpers of pull take a batch: the page's tables and rows are one.
+    wire::SyncBatch batch;
+    batch.sender = page.sender;
+    batch.sender_clock = page.sender_clock;
+    batch.tables = std::move(page.tables);
+    batch.changes = std::move(page.changes);
+    int64_t flagged = 0, observe_max = 0;
+    Status skew = internal::CheckSkew(batch, options.clock->NowMs(), options.max_skew_ms, options.skew_policy,
+                                      &flagged, &observe_max);
+    if (flagged > 0) {
+      std::lock_guard<std::mutex> lock(mu);
+      stats.skew_flagged += flagged;
+    }
+    ET_RETURN_IF_ERROR(skew);
+    ET_RETURN_IF_ERROR(internal::EnsureTables(storage, batch));
+    ET_ASSIGN_OR_RETURN(std::vector<internal::Incoming> incoming, internal::DecodeChanges(batch));
+    // The sync state after the first `n` rows: the progress, or at the end
+    // of the last page the pull cursor S and no snapshot.
+    auto state_after = [&](size_t n) {
+      std::vector<std::pair<std::string, std::string>> st;
+      if (n == incoming.size() && !page.more) {
+        st.emplace_back(std::string(kPullCursorKey), std::to_string(seq));
+        st.emplace_back(std::string(kSnapshotKey), "");
+      } else if (n == incoming.size()) {
+        st.emplace_back(std::string(kSnapshotKey),
+                        EncodeProgress(seq, page.next_table, page.next_partition_key, page.next_sort_key));
+      } else {
+        const wire::SyncChange& c = batch.changes[n - 1];
+        st.emplace_back(std::string(kSnapshotKey),
+                        EncodeProgress(seq, batch.tables[c.table].name, c.partition_key, c.sort_key));
+      }
+      return st;
+    };
+    int64_t applied = 0, conflicts = 0;
+    size_t begin = 0;
+    while (begin < incoming.size()) {
+      const size_t end = std::min(incoming.size(), begin + static_cast<size_t>(options.apply_chunk_changes));
+      std::vector<storage::RemoteChange> changes;
+      changes.reserve(end - begin);
+      for (size_t i = begin; i < end; ++i) changes.push_back(std::move(incoming[i].change));
+      storage::ApplyRemoteOptions apply;
+      apply.source_replica = batch.sender;
+      apply.conflicts_table = std::string(kConflictsTable);
+      apply.observe_max_hlc_ms = observe_max;
+      apply.yield_to_local_writes = true;
+      apply.sync_state_at = [&, begin](size_t consumed) { return state_after(begin + consumed); };
+      ET_ASSIGN_OR_RETURN(storage::RemoteOutcome part, storage->ApplyRemote(std::move(changes), apply));
+      const size_t consumed = part.applied.size();
+      applied += std::count(part.applied.begin(), part.applied.end(), true);
+      conflicts += part.conflicts;
+      for (size_t k = 0; k < part.rest.size(); ++k) incoming[begin + consumed + k].change = std::move(part.rest[k]);
+      begin += consumed;
+      if (consumed > 0) {
+        // Mirrors what was just committed, so that a failure below resumes here.
+        snapshot.seq = seq;
+        if (begin == incoming.size()) {
+          snapshot.table = page.next_table;
+          snapshot.partition_key = page.next_partition_key;
+          snapshot.sort_key = page.next_sort_key;
+        } else {
+          const wire::SyncChange& c = batch.changes[begin - 1];
+          snapshot.table = batch.tables[c.table].name;
+          snapshot.partition_key = c.partition_key;
+          snapshot.sort_key = c.sort_key;
+        }
+      }
+      if (!part.rest.empty()) {
+        std::lock_guard<std::mutex> lock(mu);
+        ++stats.apply_yields;
+      }
+    }
+    if (incoming.empty()) {
+      for (const auto& [key, value] : state_after(0)) ET_RETURN_IF_ERROR(storage->SetSyncState(key, value));
+      snapshot.seq = seq;
+      snapshot.table = page.next_table;
+      snapshot.partition_key = page.next_partition_key;
+      snapshot.sort_key = page.next_sort_key;
+    }
+    ObserveClock(batch.sender_clock);
+    ++snapshot_pages;
+    const bool done = !page.more;
+    if (done) {
+      pull_cursor = seq;
+      snapshot = SnapshotProgress{};
+    }
+    *more = true;  // the next page, or pulling from S
+    std::lock_guard<std::mutex> lock(mu);
+    stats.snapshot_rows += static_cast<int64_t>(incoming.size());
+    stats.snapshot_rows_applied += applied;
+    stats.conflicts += conflicts;
+    if (done) {
+      ++stats.snapshots_completed;
+      stats.snapshot_active = false;
+      stats.pull_cursor = pull_cursor;
+      ET_LOG_INFO("sync: snapshot complete ({} rows received so far); pulling from seq {}", stats.snapshot_rows,
+                  seq);
+    }
+    return Status::Ok();
+  }
+
   // Push until caught up, then pull until caught up. *moved: data moved.
   Status Round(int rounds_max, bool* moved) {
     *moved = false;
@@ -278,8 +581,9 @@ struct Client::Impl {
       for (int i = 0; i < rounds_max; ++i) {
         bool more = false;
         const int64_t before = pull_cursor;
+        const int64_t pages_before = snapshot_pages;
         ET_RETURN_IF_ERROR(PullOnce(&more));
-        if (pull_cursor != before) *moved = true;
+        if (pull_cursor != before || snapshot_pages != pages_before) *moved = true;
         if (!more) break;
       }
       return Status::Ok();
@@ -297,6 +601,11 @@ struct Client::Impl {
   }
 
   void Run() {
+#ifdef __linux__
+    pthread_setname_np(pthread_self(), "et-sync");
+#endif
+    // Replication is background work: the API's threads preempt this one.
+    SetCurrentThreadBackground();
     int failures = 0;
     for (;;) {
       bool moved = false;
@@ -347,6 +656,17 @@ Result<std::unique_ptr<Client>> Client::Create(storage::Storage* storage, Transp
   if (cursor) impl->pull_cursor = static_cast<int64_t>(ParseU64(*cursor));
   ET_ASSIGN_OR_RETURN(auto upstream, storage->GetSyncState(kUpstreamReplicaKey));
   if (upstream) impl->upstream = ParseU64(*upstream);
+  ET_ASSIGN_OR_RETURN(auto snapshot, storage->GetSyncState(kSnapshotKey));
+  if (snapshot && !snapshot->empty()) {
+    if (Impl::DecodeProgress(*snapshot, &impl->snapshot)) {
+      ET_LOG_INFO("sync: resuming the snapshot of the upstream at seq {}", impl->snapshot.seq);
+    } else {
+      // Unreadable: the snapshot starts over (a pull meets the 410 again).
+      ET_LOG_WARN("sync: ignoring malformed snapshot progress \"{}\"", *snapshot);
+      impl->snapshot = Impl::SnapshotProgress{};
+    }
+  }
+  impl->stats.snapshot_active = impl->snapshot.active;
   impl->stats.upstream_replica = impl->upstream;
   impl->stats.pull_cursor = impl->pull_cursor;
   impl->UpdateLag();
@@ -354,11 +674,13 @@ Result<std::unique_ptr<Client>> Client::Create(storage::Storage* storage, Transp
 }
 
 Status Client::SyncOnce(int rounds_max) {
+  BackgroundPriorityScope background;
   bool moved = false;
   return impl_->Round(rounds_max, &moved);
 }
 
 Status Client::PushOnce(bool* more) {
+  BackgroundPriorityScope background;
   Status s = impl_->PushOnce(more);
   impl_->UpdateLag();
   if (!s.ok()) impl_->Failed(s);
@@ -366,6 +688,7 @@ Status Client::PushOnce(bool* more) {
 }
 
 Status Client::PullOnce(bool* more) {
+  BackgroundPriorityScope background;
   Status s = impl_->PullOnce(more);
   impl_->UpdateLag();
   if (!s.ok()) impl_->Failed(s);

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <limits>
 #include <map>
+#include <optional>
 #include <utility>
 
 #include "edge/base/log.h"
+#include "edge/base/thread_priority.h"
 #include "edge/item/json.h"
 #include "edge/net/crypto.h"
 #include "edge/wire/sync_codec.h"
@@ -271,6 +273,131 @@ struct Hub::Impl {
     stats.changes_sent += static_cast<int64_t>(batch.changes.size());
     return batch;
   }
+
+  // One page of a snapshot (see hub.h).
+  Result<wire::SyncSnapshotPage> Snapshot(const PeerConfig& peer, std::string_view body) {
+    ET_ASSIGN_OR_RETURN(wire::SyncSnapshotRequest req, wire::DecodeSyncSnapshotRequest(body));
+    ET_RETURN_IF_ERROR(Claim(peer, req.replica));
+    const int64_t last = storage->Stats().last_seq;
+    int64_t snap = req.snapshot_seq;
+    if (snap == 0) {
+      // Every change up to `last` is committed, so every page (read later)
+      // holds it or something newer; the peer pulls what follows from `last`.
+      snap = last;
+    } else if (snap > last) {
+      return Status::InvalidArgument("sync: snapshot seq " + std::to_string(snap) +
+                                     " is beyond this hub's change log (last seq " + std::to_string(last) + ")");
+    } else if (snap < storage->TrimmedSeq()) {
+      return Status::NotFound("sync: the change log after snapshot seq " + std::to_string(snap) +
+                              " was trimmed since the snapshot began (through " +
+                              std::to_string(storage->TrimmedSeq()) + "); the peer must start it over");
+    }
+    // The hold: the peer's cursor is S from now on, as if it pulled from S,
+    // so age-based trimming keeps every record after S for it.
+    bool moved = false;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      HubPeerStats& ps = PeerStats(peer, req.replica);
+      if (snap > ps.pull_cursor) {
+        ps.pull_cursor = snap;
+        moved = true;
+      }
+      ++stats.snapshot_pages;
+      if (req.snapshot_seq == 0) ++stats.snapshots;
+      stats.bytes_in += static_cast<int64_t>(body.size());
+    }
+    if (moved) {
+      ET_RETURN_IF_ERROR(storage->SetSyncState(std::string(kPeerCursorPrefix) + peer.name, std::to_string(snap)));
+      UpdateHold();
+    }
+    if (req.snapshot_seq == 0) {
+      ET_LOG_INFO("sync hub: peer {} starts a snapshot at seq {} (trimmed through {})", peer.name, snap,
+                  storage->TrimmedSeq());
+    }
+
+    // The tables it covers, in name order (the order pages walk them).
+    auto listed = [](const std::vector<std::string>& v, const std::string& t) {
+      return std::find(v.begin(), v.end(), t) != v.end();
+    };
+    std::vector<std::string> names;
+    std::optional<std::string> start;
+    for (;;) {
+      ET_ASSIGN_OR_RETURN(storage::TableList list, storage->ListTables(start));
+      for (std::string& name : list.names) {
+        if (name < req.after_table || name.rfind(kLocalTablePrefix, 0) == 0) continue;
+        if (!peer.scope.AllowsTable(name)) continue;
+        if (!req.include_tables.empty() && !listed(req.include_tables, name)) continue;
+        if (listed(req.exclude_tables, name)) continue;
+        names.push_back(std::move(name));
+      }
+      if (!list.last_evaluated_name) break;
+      start = list.last_evaluated_name;
+    }
+
+    wire::SyncSnapshotPage page;
+    page.sender = self;
+    page.sender_clock = storage->LastVersion();
+    page.snapshot_seq = snap;
+    const int64_t bytes_max =
+        req.bytes_max > 0 ? std::min(req.bytes_max, options.pull_bytes_max) : options.pull_bytes_max;
+    constexpr int64_t kScannedMax = 50000;  // rows examined per page, out-of-scope ones included
+    constexpr int kReadRows = 512;
+    int64_t bytes = 0, scanned = 0;
+    std::string pos_table = req.after_table, pos_pk = req.after_partition_key, pos_sk = req.after_sort_key;
+    for (const std::string& name : names) {
+      if (name != pos_table) {
+        pos_table = name;
+        pos_pk.clear();
+        pos_sk.clear();
+      }
+      Result<storage::TableInfo> info = storage->DescribeTable(name);
+      if (!info.ok() && info.status().code() == Status::Code::kNotFound) continue;  // deleted meanwhile
+      ET_RETURN_IF_ERROR(info.status());
+      int64_t index = -1;
+      for (;;) {
+        if (bytes >= bytes_max || static_cast<int>(page.changes.size()) >= options.pull_changes_max ||
+            scanned >= kScannedMax) {
+          page.more = true;
+          break;
+        }
+        const int limit = static_cast<int>(std::min<int64_t>(kReadRows, kScannedMax - scanned));
+        Result<std::vector<storage::StoredRow>> rows =
+            storage->ReadRows(name, pos_pk, pos_sk, limit, bytes_max - bytes);
+        if (!rows.ok() && rows.status().code() == Status::Code::kNotFound) break;  // deleted meanwhile
+        ET_RETURN_IF_ERROR(rows.status());
+        if (rows->empty()) break;
+        for (storage::StoredRow& row : *rows) {
+          ++scanned;
+          pos_pk = row.partition_key;
+          pos_sk = row.sort_key;
+          ET_ASSIGN_OR_RETURN(item::Value pk, item::DecodeKeyValue(row.partition_key, info->key_schema.partition.type));
+          if (!peer.scope.AllowsPartitionKey(internal::KeyText(pk))) continue;
+          if (index < 0) {
+            index = static_cast<int64_t>(page.tables.size());
+            page.tables.push_back(wire::SyncTable{name, info->key_schema});
+          }
+          wire::SyncChange c;
+          c.seq = row.seq;
+          c.table = static_cast<uint32_t>(index);
+          c.partition_key = std::move(row.partition_key);
+          c.sort_key = std::move(row.sort_key);
+          c.op = static_cast<uint8_t>(row.item ? storage::ChangeOp::kInsert : storage::ChangeOp::kRemove);
+          c.version = row.version;
+          c.prev_version = row.prev_version;
+          c.new_image = std::move(row.item);
+          bytes += wire::SyncChangeSizeEstimate(c);
+          page.changes.push_back(std::move(c));
+        }
+      }
+      if (page.more) break;
+    }
+    page.next_table = pos_table;
+    page.next_partition_key = pos_pk;
+    page.next_sort_key = pos_sk;
+    std::lock_guard<std::mutex> lock(mu);
+    stats.snapshot_rows += static_cast<int64_t>(page.changes.size());
+    return page;
+  }
 };
 
 Hub::Hub(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
@@ -369,9 +496,33 @@ HubReply Hub::HandlePull(const Caller& caller, std::string_view body) {
   return HubReply{200, std::move(out), std::string(kSyncContentType)};
 }
 
+HubReply Hub::HandleSnapshot(const Caller& caller, std::string_view body) {
+  Status error;
+  const PeerConfig* peer = impl_->Identify(caller, &error);
+  if (peer == nullptr) {
+    impl_->Refused(error, nullptr);
+    return ReplyFor(error);
+  }
+  Result<wire::SyncSnapshotPage> page = impl_->Snapshot(*peer, body);
+  if (!page.ok()) {
+    if (page.status().code() != Status::Code::kBusy) impl_->Refused(page.status(), peer);
+    return ReplyFor(page.status());
+  }
+  std::string out = wire::EncodeSyncSnapshotPage(*page);
+  {
+    std::lock_guard<std::mutex> lock(impl_->mu);
+    impl_->stats.bytes_out += static_cast<int64_t>(out.size());
+  }
+  return HubReply{200, std::move(out), std::string(kSyncContentType)};
+}
+
 Status Hub::Register(net::Router& router) {
-  auto route = [this](bool push) {
-    return [this, push](const net::Request& req, net::Response& resp) {
+  using Handler = HubReply (Hub::*)(const Caller&, std::string_view);
+  auto route = [this](Handler handler) {
+    return [this, handler](const net::Request& req, net::Response& resp) {
+      // Serving a peer is background work: the hub's own API callers, on the
+      // same workers, go first (restored before the worker's next request).
+      BackgroundPriorityScope background;
       Caller caller;
       if (const std::string* auth = req.FindHeader("Authorization")) {
         constexpr std::string_view kBearer = "Bearer ";
@@ -397,7 +548,7 @@ Status Hub::Register(net::Router& router) {
       } else if (enc != nullptr && *enc != "identity") {
         reply = ReplyFor(Status::InvalidArgument("sync: unsupported Content-Encoding " + *enc));
       }
-      if (reply.body.empty()) reply = push ? HandlePush(caller, body) : HandlePull(caller, body);
+      if (reply.body.empty()) reply = (this->*handler)(caller, body);
       resp.status = reply.status;
       resp.SetHeader("Content-Type", reply.content_type);
       const std::string* accept = req.FindHeader("Accept-Encoding");
@@ -412,8 +563,9 @@ Status Hub::Register(net::Router& router) {
       resp.body = std::move(reply.body);
     };
   };
-  ET_RETURN_IF_ERROR(router.Add("POST", kPushPath, route(true)));
-  return router.Add("POST", kPullPath, route(false));
+  ET_RETURN_IF_ERROR(router.Add("POST", kPushPath, route(&Hub::HandlePush)));
+  ET_RETURN_IF_ERROR(router.Add("POST", kPullPath, route(&Hub::HandlePull)));
+  return router.Add("POST", kSnapshotPath, route(&Hub::HandleSnapshot));
 }
 
 HubStats Hub::Stats() const {

@@ -21,11 +21,35 @@
 // cursor is recorded, and the change log is not trimmed by age above the
 // lowest cursor of the known peers (Storage::SetChangeLogHold).
 //
+// Snapshot (POST /sync/v1/snapshot, a SnapshotRequest): re-seeds a peer
+// whose pull was answered 410 (its cursor lies before what the change log
+// still holds). Same identification, replica binding and scope as pull
+// (tables in the peer's scope, not local, minus the request's exclusions;
+// partition keys by the scope's prefixes). The answer is a SnapshotPage: the
+// hub's current rows of those tables in (table name, key) order, live items
+// AND tombstones with their stored versions, bounded like a pull answer (in
+// bytes, rows, and rows examined), and the last row examined, after which
+// the next request resumes. The first request (snapshot_seq 0) fixes
+// S = the last committed sequence; every page records the peer's pull
+// cursor as S (persisted, moved forward only) and holds the change log
+// there, exactly as a pull from S would, so that once the peer has every
+// page it pulls from S and misses nothing (a row changed while the pages
+// were read arrives twice: idempotent). Rows are read page by page, not as
+// of one instant; what changed after S is in the log after S. A request
+// whose S the log no longer holds (trimmed since, by the disk budget) gets
+// 410: the peer starts over.
+//
 // HTTP answers: 200 with a Message; 400 malformed buffer or unknown protocol
 // version; 401 no credentials or unknown credentials; 403 out of scope, or a
 // replica id owned by another peer; 409 a version beyond the skew bound
 // (kRefuse) or a table's key schema differs; 413 body too large; 503 storage
 // busy (retry). Error bodies are JSON: {"__type": "...", "message": "..."}.
+// CPU: the registered routes run at background priority
+// (edge/base/thread_priority.h: lowered for the request, restored before the
+// worker's next one, when the process may restore it), and the storage
+// writer applies a push at background priority, so the hub's own API callers
+// preempt replication. HandlePush/HandlePull themselves leave the caller's
+// priority alone.
 // Threads: Handle* run concurrently on the server's workers.
 
 #include <atomic>
@@ -83,6 +107,9 @@ struct HubStats {
   int64_t changes_applied = 0;
   int64_t changes_skipped = 0;
   int64_t changes_sent = 0;      // in pull answers
+  int64_t snapshots = 0;         // snapshots begun (first pages served)
+  int64_t snapshot_pages = 0;    // snapshot pages served
+  int64_t snapshot_rows = 0;     // rows (items and tombstones) in them
   int64_t conflicts = 0;
   int64_t skew_flagged = 0;      // versions beyond the skew bound (refused or clamped)
   int64_t bytes_in = 0;          // message bytes received (decompressed)
@@ -104,13 +131,14 @@ class Hub {
   static Result<std::unique_ptr<Hub>> Create(storage::Storage* storage, HubOptions options);
   ~Hub();
 
-  // Registers kPushPath and kPullPath (they decompress zstd bodies and call
-  // the handlers below).
+  // Registers kPushPath, kPullPath and kSnapshotPath (they decompress zstd
+  // bodies and call the handlers below).
   Status Register(net::Router& router);
 
   // The protocol without HTTP: `body` is the decompressed Message.
   HubReply HandlePush(const Caller& caller, std::string_view body);
   HubReply HandlePull(const Caller& caller, std::string_view body);
+  HubReply HandleSnapshot(const Caller& caller, std::string_view body);
 
   HubStats Stats() const;
 

@@ -13,6 +13,7 @@ namespace edgetable::sync {
 // POST bodies are schemas/sync.fbs Messages, zstd-compressed or not.
 inline constexpr std::string_view kPushPath = "/sync/v1/push";
 inline constexpr std::string_view kPullPath = "/sync/v1/pull";
+inline constexpr std::string_view kSnapshotPath = "/sync/v1/snapshot";
 inline constexpr std::string_view kSyncContentType = "application/x-edgetable-sync";
 
 // Tables whose name starts with this are the node's own records (dead

@@ -36,6 +36,7 @@
 //   --batch-changes N  ClientOptions::batch_changes_max (default 2000)
 //   --dir PATH         where the databases go (default: a fresh temp dir)
 //   --skip-raw         skip phase 2 (saves a fresh database's worth of time)
+//   --no-prepare-push  ClientOptions::prepare_next_push = false (no pipelining)
 // Diagnostics for phase 5 (edge C only; defaults are the shipped ones):
 //   --edge-wal-autocheckpoint N   storage::Options::wal_autocheckpoint_pages
 //   --apply-chunk N               ClientOptions::apply_chunk_changes
@@ -92,6 +93,7 @@ struct Flags {
   double idle_seconds = 5;
   double put_rate = 200;
   int64_t batch_changes = 2000;
+  bool no_prepare_push = false;
   std::string dir;
   bool skip_raw = false;
   int64_t edge_wal_autocheckpoint = 0;  // 0: the default
@@ -639,6 +641,7 @@ void Run(const Flags& f) {
   TimedTransport timed1(curl1.get());
   ClientOptions client_options;
   client_options.batch_changes_max = static_cast<int>(f.batch_changes);
+  client_options.prepare_next_push = !f.no_prepare_push;
   auto client = Must(Client::Create(edge.get(), &timed1, client_options), "client A");
 
   CpuGroups push_cpu;
@@ -801,7 +804,8 @@ void Run(const Flags& f) {
   std::vector<Line> lines;
   lines.push_back({"push edge->hub, HTTPS (items/s)", Grouped(push_rate), ">= 50,000", yes(push_rate >= 50'000),
                    Fmt("%.2f s, ", push_s) + std::to_string(push_stats.push_batches) + " batches of ~" +
-                       Grouped(batch_avg) + Fmt(", %.1f us CPU/item", push_cpu.process * 1e6 / n)});
+                       Grouped(batch_avg) + Fmt(", %.1f us CPU/item", push_cpu.process * 1e6 / n) + ", " +
+                       std::to_string(push_stats.push_prepared_used) + " prepared during the previous round trip"});
   if (applied > 0) {
     lines.push_back({"hub ApplyRemote, direct (items/s)", Grouped(apply_rate), "", "",
                      "fresh hub db, the push's batches" +
@@ -965,6 +969,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.probe_get = op == "get";
     } else if (a == "--skip-raw") {
       f.skip_raw = true;
+    } else if (a == "--no-prepare-push") {
+      f.no_prepare_push = true;
     } else {
       Die("unknown flag " + a + " (see the comment at the top of sync_bench.cc)");
     }

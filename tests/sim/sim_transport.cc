@@ -22,6 +22,7 @@ sync::HubReply SimTransport::Deliver(std::string_view path, std::string_view bod
   ++counters_.delivered;
   if (path == sync::kPushPath) return hub_->HandlePush(caller_, body);
   if (path == sync::kPullPath) return hub_->HandlePull(caller_, body);
+  if (path == sync::kSnapshotPath) return hub_->HandleSnapshot(caller_, body);
   sync::HubReply reply;
   reply.status = 404;
   reply.body = R"({"__type":"NotFound","message":"no route"})";
@@ -31,7 +32,10 @@ sync::HubReply SimTransport::Deliver(std::string_view path, std::string_view bod
 
 void SimTransport::Event(std::string_view path, std::string_view what) {
   if (!events_.empty()) events_ += ' ';
-  events_ += path == sync::kPushPath ? "push:" : path == sync::kPullPath ? "pull:" : "?:";
+  events_ += path == sync::kPushPath       ? "push:"
+             : path == sync::kPullPath     ? "pull:"
+             : path == sync::kSnapshotPath ? "snapshot:"
+                                           : "?:";
   events_ += what;
 }
 

@@ -1,7 +1,8 @@
 #pragma once
 // SimTransport: the network of the seeded sync simulation (tests/sim). A
-// sync::Transport that hands every POST straight to a Hub's HandlePush or
-// HandlePull (by path: kPushPath, kPullPath), as the hub's HTTP routes would,
+// sync::Transport that hands every POST straight to a Hub's HandlePush,
+// HandlePull or HandleSnapshot (by path: kPushPath, kPullPath,
+// kSnapshotPath), as the hub's HTTP routes would,
 // with a Caller carrying this node's bearer token; and that misbehaves as a
 // real network does, decided by its own seeded RNG:
 //  - drop the request: nothing reaches the hub; the client gets kUnavailable;

@@ -641,5 +641,177 @@ TEST(SyncCodecTest, RandomMessagesRoundTrip) {
   }
 }
 
+// --- snapshots ------------------------------------------------------------------
+
+SyncSnapshotRequest SampleSnapshotRequest() {
+  SyncSnapshotRequest r;
+  r.replica = 0xFEEDFACECAFEBEEFULL;
+  r.snapshot_seq = 4242;
+  r.after_table = "telemetry";
+  r.after_partition_key = Key(Value::S("dev-1"));
+  r.after_sort_key = Key(Value::N(item::Number::FromInt(5)));
+  r.bytes_max = 1 << 20;
+  r.include_tables = {"telemetry", "config"};
+  r.exclude_tables = {"scratch"};
+  r.sender_clock = {1'700'000'000'000, 3, 0xFEEDFACECAFEBEEFULL};
+  return r;
+}
+
+// Rows of two tables in (table, key) order: items and a tombstone.
+SyncSnapshotPage SampleSnapshotPage() {
+  SyncSnapshotPage p;
+  p.sender = 0x1122334455667788ULL;
+  p.sender_clock = {1'700'000'000'999, 7, 0x1122334455667788ULL};
+  p.snapshot_seq = 4242;
+  p.more = true;
+  p.tables.push_back(Table("config", "id", item::Type::kB));
+  p.tables.push_back(Table("telemetry", "device", item::Type::kS, "ts", item::Type::kN));
+  SyncChange a = Change(17, 0, kInsert, Key(Value::B(std::string("\x00\xff", 2))));
+  SyncChange b = Change(3, 0, kRemove, Key(Value::B("k")));
+  b.prev_version = {1'600'000'000'000, 2, 42};
+  SyncChange c = Change(0, 1, kInsert, Key(Value::S("dev-1")), Key(Value::N(item::Number::FromInt(-3))));
+  SyncChange d = Change(99, 1, kInsert, Key(Value::S("dev-1")), Key(Value::N(item::Number::FromInt(5))));
+  for (SyncChange* x : {&a, &b, &c, &d}) x->txn_id = 0;
+  p.changes = {a, b, c, d};
+  p.next_table = "telemetry";
+  p.next_partition_key = d.partition_key;
+  p.next_sort_key = d.sort_key;
+  return p;
+}
+
+void ExpectPageRefused(const SyncSnapshotPage& p, const std::string& needle) {
+  ExpectRefused(DecodeSyncSnapshotPage(EncodeSyncSnapshotPage(p)), Code::kCorruption, needle);
+}
+
+TEST(SyncCodecTest, SnapshotMessagesRoundTrip) {
+  EXPECT_EQ(DecodeSyncSnapshotRequest(EncodeSyncSnapshotRequest(SampleSnapshotRequest())).value(),
+            SampleSnapshotRequest());
+  EXPECT_EQ(DecodeSyncSnapshotRequest(EncodeSyncSnapshotRequest(SyncSnapshotRequest{})).value(),
+            SyncSnapshotRequest{});
+  EXPECT_EQ(DecodeSyncSnapshotPage(EncodeSyncSnapshotPage(SampleSnapshotPage())).value(), SampleSnapshotPage());
+  SyncSnapshotPage last;  // the last page of an empty hub
+  last.sender = 5;
+  last.snapshot_seq = 0;
+  EXPECT_EQ(DecodeSyncSnapshotPage(EncodeSyncSnapshotPage(last)).value(), last);
+  // Unaligned input.
+  const std::string bytes = EncodeSyncSnapshotPage(SampleSnapshotPage());
+  std::string shifted = "x" + bytes;
+  EXPECT_EQ(DecodeSyncSnapshotPage(std::string_view(shifted).substr(1)).value(), SampleSnapshotPage());
+}
+
+TEST(SyncCodecTest, SnapshotMessagesAreNotTakenForOthers) {
+  const std::string req = EncodeSyncSnapshotRequest(SampleSnapshotRequest());
+  const std::string page = EncodeSyncSnapshotPage(SampleSnapshotPage());
+  ExpectRefused(DecodeSyncBatch(page), Code::kInvalidArgument, "a SnapshotPage where a Batch was expected");
+  ExpectRefused(DecodeSyncPullRequest(req), Code::kInvalidArgument, "a SnapshotRequest where a PullRequest");
+  ExpectRefused(DecodeSyncSnapshotPage(EncodeSyncBatch(SampleBatch())), Code::kInvalidArgument,
+                "a Batch where a SnapshotPage");
+  ExpectRefused(DecodeSyncSnapshotRequest(page), Code::kInvalidArgument, "a SnapshotPage where a SnapshotRequest");
+}
+
+TEST(SyncCodecTest, SnapshotMessagesRefuseEveryTruncationAndSurviveByteFlips) {
+  ExpectTruncationsRefused(SampleSnapshotRequest(), EncodeSyncSnapshotRequest(SampleSnapshotRequest()),
+                           DecodeSyncSnapshotRequest);
+  ExpectTruncationsRefused(SampleSnapshotPage(), EncodeSyncSnapshotPage(SampleSnapshotPage()),
+                           DecodeSyncSnapshotPage);
+  const std::string bytes = EncodeSyncSnapshotPage(SampleSnapshotPage());
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    for (uint8_t mask : {0x01, 0x80, 0xff}) {
+      std::string flipped = bytes;
+      flipped[i] = static_cast<char>(flipped[i] ^ mask);
+      auto r = DecodeSyncSnapshotPage(flipped);  // must not crash or read outside
+      if (r.ok()) {
+        EXPECT_EQ(DecodeSyncSnapshotPage(EncodeSyncSnapshotPage(*r)).value(), *r);  // what passes is well-formed
+      }
+    }
+  }
+}
+
+TEST(SyncCodecTest, SnapshotPageRefusesRowsThatBreakTheRules) {
+  {
+    SyncSnapshotPage p = SampleSnapshotPage();
+    std::swap(p.changes[2], p.changes[3]);
+    ExpectPageRefused(p, "rows[3]: not after the previous row");
+  }
+  {
+    SyncSnapshotPage p = SampleSnapshotPage();
+    p.changes[1] = p.changes[0];
+    ExpectPageRefused(p, "rows[1]: not after the previous row");
+  }
+  {
+    SyncSnapshotPage p = SampleSnapshotPage();
+    std::swap(p.changes[0], p.changes[2]);  // a row of table 1 before rows of table 0
+    ExpectPageRefused(p, "not after the previous row");
+  }
+  {
+    SyncSnapshotPage p = SampleSnapshotPage();
+    p.changes[0].txn_id = 7;
+    ExpectPageRefused(p, "rows[0]: a snapshot row with a txn_id");
+  }
+  {
+    SyncSnapshotPage p = SampleSnapshotPage();
+    p.changes[1].seq = -1;
+    ExpectPageRefused(p, "rows[1]: negative seq");
+  }
+  {
+    SyncSnapshotPage p = SampleSnapshotPage();
+    p.changes[3].table = 2;
+    ExpectPageRefused(p, "rows[3]: table index 2 out of range");
+  }
+  {
+    SyncSnapshotPage p = SampleSnapshotPage();
+    p.changes[1].new_image = p.changes[0].new_image;
+    ExpectPageRefused(p, "rows[1]: an image on a Remove");
+  }
+  {
+    SyncSnapshotPage p = SampleSnapshotPage();
+    p.changes[2].sort_key.clear();
+    ExpectPageRefused(p, "rows[2]: missing sort key");
+  }
+  {
+    SyncSnapshotPage p = SampleSnapshotPage();
+    p.changes[0].version = {};
+    ExpectPageRefused(p, "rows[0]: zero version");
+  }
+  {
+    SyncSnapshotPage p = SampleSnapshotPage();
+    p.next_table.clear();
+    ExpectPageRefused(p, "more rows but no next_table");
+    p.more = false;
+    ExpectPageRefused(p, "a next key without a next_table");
+  }
+  {
+    SyncSnapshotPage p = SampleSnapshotPage();
+    p.snapshot_seq = -5;
+    ExpectPageRefused(p, "negative snapshot_seq");
+  }
+  {
+    SyncSnapshotPage p = SampleSnapshotPage();
+    p.tables[1].name = "config";
+    ExpectPageRefused(p, "defined twice");
+  }
+}
+
+TEST(SyncCodecTest, SnapshotRequestRefusesBadPositionsAndNames) {
+  {
+    SyncSnapshotRequest r = SampleSnapshotRequest();
+    r.after_table.clear();
+    ExpectRefused(DecodeSyncSnapshotRequest(EncodeSyncSnapshotRequest(r)), Code::kCorruption,
+                  "an after key without an after_table");
+  }
+  {
+    SyncSnapshotRequest r = SampleSnapshotRequest();
+    r.snapshot_seq = -1;
+    ExpectRefused(DecodeSyncSnapshotRequest(EncodeSyncSnapshotRequest(r)), Code::kCorruption,
+                  "negative snapshot_seq");
+  }
+  {
+    SyncSnapshotRequest r = SampleSnapshotRequest();
+    r.exclude_tables.push_back("");
+    ExpectRefused(DecodeSyncSnapshotRequest(EncodeSyncSnapshotRequest(r)), Code::kCorruption,
+                  "exclude_tables[1]: empty table name");
+  }
+}
+
 }  // namespace
 }  // namespace edgetable::wire

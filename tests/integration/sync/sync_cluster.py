@@ -65,10 +65,13 @@ class Cluster:
         os.makedirs(d, exist_ok=True)
         return d
 
-    def hub(self, peers, name="hub", max_skew_ms=None, skew_policy=None, clock_offset_ms=0, extra_sync=""):
+    def hub(self, peers, name="hub", max_skew_ms=None, skew_policy=None, clock_offset_ms=0, extra_sync="",
+            storage=""):
         """A hub node (not started). peers: dicts with name and any of
-        cert_subject, token, tables, key_prefixes."""
-        lines = ["[sync]"]
+        cert_subject, token, tables, key_prefixes. storage: lines of its
+        [storage] section."""
+        lines = ["[storage]", storage.strip()] if storage else []
+        lines.append("[sync]")
         if max_skew_ms is not None:
             lines.append(f"max_skew_ms = {max_skew_ms}")
         if skew_policy is not None:

@@ -4,11 +4,13 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "edge/base/clock.h"
 #include "edge/storage/storage.h"
+#include "edge/wire/item_codec.h"
 #include "edge/wire/sync_codec.h"
 #include "sync/protocol/client.h"
 #include "sync/protocol/hub.h"
@@ -29,14 +31,21 @@ class LoopbackTransport final : public Transport {
   Result<HttpReply> Post(std::string_view path, std::string_view body) override {
     ++stats_.requests;
     last_body_.assign(body);
-    HubReply r = path == kPushPath ? hub_->HandlePush(caller_, body) : hub_->HandlePull(caller_, body);
+    if (path == kSnapshotPath && snapshot_pages_left_ == 0) return Status::Unavailable("test: connection lost");
+    if (path == kSnapshotPath && snapshot_pages_left_ > 0) --snapshot_pages_left_;
+    HubReply r = path == kPushPath       ? hub_->HandlePush(caller_, body)
+                 : path == kSnapshotPath ? hub_->HandleSnapshot(caller_, body)
+                                         : hub_->HandlePull(caller_, body);
     return HttpReply{r.status, std::move(r.body), std::move(r.content_type)};
   }
   TransportStats Stats() const override { return stats_; }
   const std::string& last_body() const { return last_body_; }
+  // Snapshot requests answered before the connection "fails" (-1: never).
+  void FailSnapshotAfter(int pages) { snapshot_pages_left_ = pages; }
 
  private:
   Hub* hub_;
+  int snapshot_pages_left_ = -1;
   Caller caller_;
   TransportStats stats_;
   std::string last_body_;
@@ -435,6 +444,284 @@ TEST_F(SyncProtocolTest, AChangeClaimingTheHubsReplicaIsRefused) {
   HubReply r = hub_->HandlePush(Caller{"token-a", ""}, wire::EncodeSyncBatch(b));
   EXPECT_EQ(r.status, 403) << r.body;
   EXPECT_FALSE(hub_storage_->GetStored("readings", KeyOf("d1", 1)).value().has_value());
+}
+
+// Fails the push Posts it is told to, before the hub sees them or after the
+// hub applied them (the answer lost), and records every push's after_seq.
+class FlakyTransport final : public Transport {
+ public:
+  explicit FlakyTransport(LoopbackTransport* inner) : inner_(inner) {}
+  Result<HttpReply> Post(std::string_view path, std::string_view body) override {
+    if (path != kPushPath) return inner_->Post(path, body);
+    const int n = pushes_++;
+    push_after_.push_back(wire::DecodeSyncBatch(body).value().after_seq);
+    if (n == fail_before_hub) return Status::Unavailable("test: connection refused");
+    Result<HttpReply> r = inner_->Post(path, body);
+    if (n == fail_after_hub) return Status::Unavailable("test: connection reset before the answer");
+    return r;
+  }
+  TransportStats Stats() const override { return inner_->Stats(); }
+
+  int fail_before_hub = -1;  // the index of the push to fail, or -1
+  int fail_after_hub = -1;
+  const std::vector<int64_t>& push_after() const { return push_after_; }
+
+ private:
+  LoopbackTransport* inner_;
+  int pushes_ = 0;
+  std::vector<int64_t> push_after_;
+};
+
+// Pipelined pushes: the batch prepared while the previous one was on the
+// wire is sent only after that one's acknowledgement; a failure drops it,
+// and the failed batch goes again from the unmoved cursor.
+class PipelinedPushTest : public SyncProtocolTest, public ::testing::WithParamInterface<bool> {};
+
+TEST_P(PipelinedPushTest, APreparedBatchIsDroppedWhenTheOneBeforeItFails) {
+  const bool after_hub = GetParam();  // the answer is lost / the hub never sees it
+  ClientOptions one;
+  one.batch_changes_max = 1;
+  Node a = MakeEdge("a", "token-a", nullptr, one);
+  CreateReadings(a.storage.get());
+  std::vector<int64_t> seqs;
+  for (int i = 0; i < 5; ++i) seqs.push_back(a.storage->Put("readings", Reading("d1", i, "x")).value().seq);
+  FlakyTransport flaky(a.transport.get());
+  (after_hub ? flaky.fail_after_hub : flaky.fail_before_hub) = 1;
+  auto client = Client::Create(a.storage.get(), &flaky, one).value();
+  bool more = true;
+  ASSERT_TRUE(client->PushOnce(&more).ok());
+  EXPECT_TRUE(more);
+  // The second batch was prepared before the first answer told the upstream's
+  // replica id (the filter leaves its changes out): read again, not sent.
+  EXPECT_FALSE(client->PushOnce(&more).ok());  // it fails; the third was prepared meanwhile
+  EXPECT_EQ(a.storage->UpstreamAckedSeq(), seqs[0]);
+  EXPECT_EQ(client->Stats().push_prepared_discarded, 2);
+  for (more = true; more;) ASSERT_TRUE(client->PushOnce(&more).ok()) << client->Stats().last_error;
+  // The failed batch went again from the cursor, never the one after it.
+  EXPECT_EQ(flaky.push_after(), (std::vector<int64_t>{0, seqs[0], seqs[0], seqs[1], seqs[2], seqs[3]}));
+  EXPECT_EQ(a.storage->UpstreamAckedSeq(), a.storage->Stats().last_seq);
+  const ClientStats st = client->Stats();
+  EXPECT_EQ(st.changes_pushed, 5);
+  EXPECT_EQ(st.push_prepared_used, 3);  // every batch after the retried one
+  for (int i = 0; i < 5; ++i) EXPECT_TRUE(hub_storage_->Get("readings", KeyOf("d1", i)).value().has_value());
+  EXPECT_EQ(hub_->Stats().changes_applied, 5);  // each applied once; a resent one is a duplicate
+}
+
+INSTANTIATE_TEST_SUITE_P(FailureBeforeOrAfterTheHub, PipelinedPushTest, ::testing::Bool());
+
+TEST_F(SyncProtocolTest, APreparedPushBatchIsNotSentWhenTheCursorMovedElsewhere) {
+  ClientOptions one;
+  one.batch_changes_max = 1;
+  Node a = MakeEdge("a", "token-a", nullptr, one);
+  CreateReadings(a.storage.get());
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(a.storage->Put("readings", Reading("d1", i, "x")).ok());
+  bool more = false;
+  ASSERT_TRUE(a.client->PushOnce(&more).ok());  // prepares the second batch
+  // Something else moves the cursor (an operator, say): the prepared batch
+  // no longer starts there.
+  const int64_t moved = a.storage->Stats().last_seq - 1;
+  ASSERT_TRUE(a.storage->SetUpstreamAckedSeq(moved).ok());
+  ASSERT_TRUE(a.client->PushOnce(&more).ok());
+  EXPECT_EQ(wire::DecodeSyncBatch(a.transport->last_body()).value().after_seq, moved);
+  EXPECT_EQ(a.client->Stats().push_prepared_discarded, 1);
+  for (more = true; more;) ASSERT_TRUE(a.client->PushOnce(&more).ok());
+  EXPECT_EQ(a.storage->UpstreamAckedSeq(), a.storage->Stats().last_seq);
+}
+
+// --- Snapshot re-seeding -------------------------------------------------------
+
+// A stored row (item or tombstone) as a snapshot must reproduce it.
+struct RowView {
+  std::string partition_key, sort_key;
+  clock::Version version;
+  std::optional<Item> item;  // nullopt: a tombstone
+  bool operator==(const RowView&) const = default;
+};
+
+std::vector<RowView> AllRows(storage::Storage* s, const std::string& table) {
+  std::vector<RowView> out;
+  std::vector<storage::StoredRow> rows = s->ReadRows(table, "", "", 1'000'000, INT64_MAX).value();
+  for (storage::StoredRow& r : rows) {
+    RowView v{r.partition_key, r.sort_key, r.version, std::nullopt};
+    if (r.item) v.item = wire::DecodeItem(*r.item).value();
+    out.push_back(std::move(v));
+  }
+  return out;
+}
+
+class SnapshotTest : public SyncProtocolTest {
+ protected:
+  static constexpr int kRows = 40;
+
+  // The hub's own data: kRows readings of devices a/1 and c/1 (two of them
+  // deleted since: tombstones) and a table "other"; then its change log is
+  // trimmed, as after a day with no peer holding it.
+  void SeedHubAndTrim() {
+    CreateReadings(hub_storage_.get());
+    ASSERT_TRUE(hub_storage_->CreateTable("other", item::KeySchema{{"id", item::Type::kS}, std::nullopt}).ok());
+    for (int i = 0; i < kRows; ++i) {
+      clock_.AdvanceMs(1);
+      ASSERT_TRUE(hub_storage_->Put("readings", Reading(i % 2 ? "a/1" : "c/1", i, std::string(200, 'x'))).ok());
+    }
+    ASSERT_TRUE(hub_storage_->Delete("readings", KeyOf("c/1", 0)).ok());
+    ASSERT_TRUE(hub_storage_->Delete("readings", KeyOf("a/1", 1)).ok());
+    ASSERT_TRUE(hub_storage_->Put("other", Item{{"id", Value::S("o1")}}).ok());
+    TrimHubLog();
+  }
+
+  void TrimHubLog() {
+    clock_.AdvanceMs(25LL * 3600 * 1000);
+    hub_storage_->SetChangeLogHold(INT64_MAX);  // no peer holds it
+    for (int i = 0; i < 20 && hub_storage_->TrimmedSeq() < hub_storage_->Stats().last_seq; ++i) {
+      ASSERT_TRUE(hub_storage_->RunMaintenanceOnce().ok());
+    }
+    ASSERT_EQ(hub_storage_->TrimmedSeq(), hub_storage_->Stats().last_seq);
+  }
+
+  static ClientOptions SmallPages() {
+    ClientOptions o;
+    o.batch_bytes_max = 1024;  // a few rows per snapshot page
+    return o;
+  }
+};
+
+TEST_F(SnapshotTest, AFreshEdgeIsReseededFromASnapshotThenKeepsPulling) {
+  ASSERT_NO_FATAL_FAILURE(SeedHubAndTrim());
+  Node a = MakeEdge("a", "token-a", nullptr, SmallPages());
+  wire::SyncPullRequest pull;
+  pull.replica = a.storage->replica_id();
+  EXPECT_EQ(hub_->HandlePull(Caller{"token-a", ""}, wire::EncodeSyncPullRequest(pull)).status, 410);
+
+  ASSERT_TRUE(a.client->SyncOnce().ok()) << a.client->Stats().last_error;
+  ClientStats st = a.client->Stats();
+  EXPECT_EQ(st.snapshots_started, 1);
+  EXPECT_EQ(st.snapshots_completed, 1);
+  EXPECT_FALSE(st.snapshot_active);
+  EXPECT_EQ(st.snapshot_rows, kRows + 1);
+  EXPECT_GE(hub_->Stats().snapshot_pages, 5);
+  EXPECT_EQ(hub_->Stats().snapshots, 1);
+  const int64_t s = hub_storage_->Stats().last_seq;
+  EXPECT_EQ(st.pull_cursor, s);
+  EXPECT_EQ(AllRows(a.storage.get(), "readings"), AllRows(hub_storage_.get(), "readings"));
+  EXPECT_EQ(AllRows(a.storage.get(), "other"), AllRows(hub_storage_.get(), "other"));
+  EXPECT_FALSE(a.storage->Get("readings", KeyOf("c/1", 0)).value().has_value());
+  // The hub holds its log from S for this peer now.
+  bool found = false;
+  for (const HubPeerStats& p : hub_->Stats().peers) {
+    if (p.name == "gw-a") {
+      found = true;
+      EXPECT_EQ(p.pull_cursor, s);
+    }
+  }
+  EXPECT_TRUE(found);
+  EXPECT_EQ(hub_storage_->GetSyncState("hub/cursor/gw-a").value(), std::optional<std::string>(std::to_string(s)));
+
+  // Then it pulls as any peer does.
+  clock_.AdvanceMs(1);
+  auto w = hub_storage_->Put("readings", Reading("c/9", 1, "new"));
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE(a.client->SyncOnce().ok()) << a.client->Stats().last_error;
+  auto at_a = a.storage->GetStored("readings", KeyOf("c/9", 1)).value();
+  ASSERT_TRUE(at_a.has_value());
+  EXPECT_EQ(at_a->version, w->version);
+  EXPECT_EQ(a.client->Stats().snapshots_started, 1);
+  EXPECT_GT(a.client->Stats().pull_cursor, s);
+  // Rows that came by snapshot are never pushed back.
+  EXPECT_EQ(a.client->Stats().changes_pushed, 0);
+}
+
+TEST_F(SnapshotTest, ATombstoneFromTheSnapshotBeatsAnOlderLocalWrite) {
+  Node a = MakeEdge("a", "token-a");
+  CreateReadings(a.storage.get());
+  CreateReadings(hub_storage_.get());
+  ASSERT_TRUE(a.storage->Put("readings", Reading("c/1", 7, "edge-old")).ok());
+  clock_.AdvanceMs(10);
+  ASSERT_TRUE(hub_storage_->Put("readings", Reading("c/1", 7, "hub")).ok());
+  clock_.AdvanceMs(10);
+  ASSERT_TRUE(hub_storage_->Delete("readings", KeyOf("c/1", 7)).ok());
+  ASSERT_NO_FATAL_FAILURE(TrimHubLog());
+  // The edge's push loses at the hub; its pull meets 410 and the snapshot
+  // brings the tombstone, which wins over the older local write here too.
+  ASSERT_TRUE(a.client->SyncOnce().ok()) << a.client->Stats().last_error;
+  EXPECT_EQ(a.client->Stats().snapshots_completed, 1);
+  EXPECT_FALSE(a.storage->Get("readings", KeyOf("c/1", 7)).value().has_value());
+  EXPECT_EQ(AllRows(a.storage.get(), "readings"), AllRows(hub_storage_.get(), "readings"));
+  EXPECT_EQ(AllRows(a.storage.get(), "readings").size(), 1u);
+}
+
+TEST_F(SnapshotTest, ASnapshotHoldsOnlyWhatIsInThePeersScope) {
+  ASSERT_NO_FATAL_FAILURE(SeedHubAndTrim());
+  Node c = MakeEdge("c", "token-c", nullptr, SmallPages());  // scope: readings, keys c/...
+  ASSERT_TRUE(c.client->SyncOnce().ok()) << c.client->Stats().last_error;
+  EXPECT_EQ(c.client->Stats().snapshots_completed, 1);
+  std::vector<RowView> expected;
+  for (RowView& r : AllRows(hub_storage_.get(), "readings")) {
+    if (r.partition_key.rfind("c/", 0) == 0) expected.push_back(std::move(r));
+  }
+  ASSERT_EQ(expected.size(), static_cast<size_t>(kRows / 2));
+  EXPECT_EQ(AllRows(c.storage.get(), "readings"), expected);
+  EXPECT_EQ(c.storage->DescribeTable("other").status().code(), Status::Code::kNotFound);
+
+  // A table the edge does not pull (direction up) is left out too.
+  ClientOptions up = SmallPages();
+  up.table_directions["other"] = Direction::kUp;
+  Node b = MakeEdge("b", "token-b", nullptr, up);
+  ASSERT_TRUE(b.client->SyncOnce().ok()) << b.client->Stats().last_error;
+  EXPECT_EQ(AllRows(b.storage.get(), "readings"), AllRows(hub_storage_.get(), "readings"));
+  EXPECT_EQ(b.storage->DescribeTable("other").status().code(), Status::Code::kNotFound);
+}
+
+TEST_F(SnapshotTest, ASnapshotCutByACrashResumesAndConverges) {
+  ASSERT_NO_FATAL_FAILURE(SeedHubAndTrim());
+  int64_t first = 0;
+  {
+    Node a = MakeEdge("a", "token-a", nullptr, SmallPages());
+    a.transport->FailSnapshotAfter(1);
+    EXPECT_FALSE(a.client->SyncOnce().ok());
+    ClientStats st = a.client->Stats();
+    EXPECT_TRUE(st.snapshot_active);
+    EXPECT_EQ(st.snapshots_completed, 0);
+    first = st.snapshot_rows;
+    EXPECT_GT(first, 0);
+    EXPECT_LT(first, kRows + 1);
+    EXPECT_EQ(a.storage->GetSyncState("client/pull_cursor").value().value_or("0"), "0");
+  }  // the process dies here: nothing else is written
+
+  // Meanwhile the hub changes a row already sent and deletes one not sent yet.
+  clock_.AdvanceMs(1);
+  ASSERT_TRUE(hub_storage_->Put("readings", Reading("a/1", 3, "changed")).ok());  // sorts before c/1
+  ASSERT_TRUE(hub_storage_->Delete("readings", KeyOf("c/1", kRows - 2)).ok());
+
+  Node a = MakeEdge("a", "token-a", nullptr, SmallPages());
+  EXPECT_TRUE(a.client->Stats().snapshot_active);
+  ASSERT_TRUE(a.client->SyncOnce().ok()) << a.client->Stats().last_error;
+  ClientStats st = a.client->Stats();
+  EXPECT_EQ(st.snapshots_started, 0);  // resumed, not started over
+  EXPECT_EQ(st.snapshots_completed, 1);
+  EXPECT_EQ(first + st.snapshot_rows, kRows + 1);  // each row once
+  EXPECT_EQ(hub_->Stats().snapshots, 1);
+  EXPECT_EQ(AllRows(a.storage.get(), "readings"), AllRows(hub_storage_.get(), "readings"));
+  EXPECT_EQ(AllRows(a.storage.get(), "other"), AllRows(hub_storage_.get(), "other"));
+  EXPECT_EQ(a.storage->Get("readings", KeyOf("a/1", 3)).value(), std::optional<Item>(Reading("a/1", 3, "changed")));
+}
+
+TEST_F(SnapshotTest, ASnapshotWhoseSequenceWasTrimmedStartsOver) {
+  ASSERT_NO_FATAL_FAILURE(SeedHubAndTrim());
+  {
+    Node a = MakeEdge("a", "token-a", nullptr, SmallPages());
+    a.transport->FailSnapshotAfter(1);
+    EXPECT_FALSE(a.client->SyncOnce().ok());
+  }
+  // The hub trims past S anyway (as its disk budget may).
+  clock_.AdvanceMs(1);
+  ASSERT_TRUE(hub_storage_->Put("readings", Reading("c/9", 9, "later")).ok());
+  ASSERT_NO_FATAL_FAILURE(TrimHubLog());
+  Node a = MakeEdge("a", "token-a", nullptr, SmallPages());
+  ASSERT_TRUE(a.client->SyncOnce().ok()) << a.client->Stats().last_error;
+  EXPECT_EQ(a.client->Stats().snapshots_started, 1);
+  EXPECT_EQ(a.client->Stats().snapshots_completed, 1);
+  EXPECT_EQ(hub_->Stats().snapshots, 2);
+  EXPECT_EQ(AllRows(a.storage.get(), "readings"), AllRows(hub_storage_.get(), "readings"));
 }
 
 }  // namespace
