@@ -3,7 +3,6 @@
 #include <sqlite3.h>
 
 #include <climits>
-#include <mutex>
 
 namespace edgetable::storage::sqlite {
 namespace {
@@ -43,31 +42,11 @@ std::string Describe(int rc, std::string_view what, sqlite3* db) {
   return m;
 }
 
-// The writer runs every job under a savepoint (storage.cc RunJob), and
-// SQLite keeps the original images of the pages a savepoint or a statement
-// changes in a sub-journal. By default a sub-journal past 64 KiB becomes a
-// temporary file (/var/tmp/etilqs_*) for the rest of the transaction: every
-// page a later job touches was then written to it with two pwrite calls
-// (measured: 5 pwrite calls per WAL write under ingest, a sixth of the
-// writer's CPU, and writes that the kernel may flush to a Pi's SD card for a
-// file that is deleted anyway). Sub-journals now stay in memory up to
-// kSubJournalSpillBytes; only a larger one (a job that changes more than
-// that) spills. Process-wide and only possible before SQLite initializes,
-// hence at the first open; if something initialized SQLite before, the
-// default stays (correct, slower).
-constexpr int kSubJournalSpillBytes = 8 * 1024 * 1024;
-
-void ConfigureSqliteOnce() {
-  static std::once_flag once;
-  std::call_once(once, [] { sqlite3_config(SQLITE_CONFIG_STMTJRNL_SPILL, kSubJournalSpillBytes); });
-}
-
 }  // namespace
 
 Db::Db(sqlite3* db) : db_(db) {}
 
 Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode) {
-  ConfigureSqliteOnce();
   int flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
   switch (mode) {
     case Mode::kReadOnly: flags |= SQLITE_OPEN_READONLY; break;
