@@ -3,6 +3,7 @@
 #include <pthread.h>
 
 #include <algorithm>
+#include <functional>
 #include <atomic>
 #include <condition_variable>
 #include <future>
@@ -297,6 +298,68 @@ struct Client::Impl {
     return storage->SetUpstreamAckedSeq(batch.through_seq);
   }
 
+  using SyncState = std::vector<std::pair<std::string, std::string>>;
+
+  // What every batch from the upstream (pull or snapshot page) goes through
+  // before it is applied: the skew check (counted), its tables created,
+  // its changes decoded. *observe_max: for ApplyRemoteOptions.
+  Result<std::vector<internal::Incoming>> Admit(const wire::SyncBatch& batch, int64_t* observe_max) {
+    int64_t flagged = 0;
+    Status skew = internal::CheckSkew(batch, options.clock->NowMs(), options.max_skew_ms, options.skew_policy,
+                                      &flagged, observe_max);
+    if (flagged > 0) {
+      std::lock_guard<std::mutex> lock(mu);
+      stats.skew_flagged += flagged;
+    }
+    ET_RETURN_IF_ERROR(skew);
+    ET_RETURN_IF_ERROR(internal::EnsureTables(storage, batch));
+    return internal::DecodeChanges(batch);
+  }
+
+  // Applies `incoming` (decoded from `batch`) in transactions of about
+  // apply_chunk_changes changes, extended to the end of an upstream
+  // transaction when whole_transactions. Local writes go first: the storage
+  // may stop a transaction early between two upstream transactions and hand
+  // the rest back (a catch-up must not hold an application's writes); the
+  // sync state of state_at(n) (n = changes applied so far) commits with the
+  // changes it covers, and committed(n) runs after each commit that applied
+  // some.
+  Result<storage::RemoteOutcome> ApplyInChunks(const wire::SyncBatch& batch, std::vector<internal::Incoming>& incoming,
+                                               int64_t observe_max, bool whole_transactions,
+                                               const std::function<SyncState(size_t)>& state_at,
+                                               const std::function<void(size_t)>& committed) {
+    storage::RemoteOutcome outcome;
+    size_t begin = 0;
+    while (begin < incoming.size()) {
+      size_t end = std::min(incoming.size(), begin + static_cast<size_t>(options.apply_chunk_changes));
+      while (whole_transactions && end < incoming.size() &&
+             batch.changes[end].txn_id == batch.changes[end - 1].txn_id) {
+        ++end;
+      }
+      std::vector<storage::RemoteChange> changes;
+      changes.reserve(end - begin);
+      for (size_t i = begin; i < end; ++i) changes.push_back(std::move(incoming[i].change));
+      storage::ApplyRemoteOptions apply;
+      apply.source_replica = batch.sender;
+      apply.conflicts_table = std::string(kConflictsTable);
+      apply.observe_max_hlc_ms = observe_max;
+      apply.yield_to_local_writes = true;
+      apply.sync_state_at = [&, begin](size_t consumed) { return state_at(begin + consumed); };
+      ET_ASSIGN_OR_RETURN(storage::RemoteOutcome part, storage->ApplyRemote(std::move(changes), apply));
+      const size_t consumed = part.applied.size();
+      outcome.applied.insert(outcome.applied.end(), part.applied.begin(), part.applied.end());
+      outcome.conflicts += part.conflicts;
+      for (size_t k = 0; k < part.rest.size(); ++k) incoming[begin + consumed + k].change = std::move(part.rest[k]);
+      begin += consumed;
+      if (consumed > 0) committed(begin);
+      if (!part.rest.empty()) {
+        std::lock_guard<std::mutex> lock(mu);
+        ++stats.apply_yields;
+      }
+    }
+    return outcome;
+  }
+
   Status PullOnce(bool* more) {
     *more = false;
     if (snapshot.active) return SnapshotOnce(more);
@@ -331,52 +394,17 @@ struct Client::Impl {
       return Status::Ok();
     }
     ET_RETURN_IF_ERROR(LearnUpstream(batch.sender));
-    int64_t flagged = 0, observe_max = 0;
-    Status skew = internal::CheckSkew(batch, options.clock->NowMs(), options.max_skew_ms, options.skew_policy,
-                                      &flagged, &observe_max);
-    if (flagged > 0) {
-      std::lock_guard<std::mutex> lock(mu);
-      stats.skew_flagged += flagged;
-    }
-    ET_RETURN_IF_ERROR(skew);
-    ET_RETURN_IF_ERROR(internal::EnsureTables(storage, batch));
-    ET_ASSIGN_OR_RETURN(std::vector<internal::Incoming> incoming, internal::DecodeChanges(batch));
-    storage::RemoteOutcome outcome;
-    size_t begin = 0;
+    int64_t observe_max = 0;
+    ET_ASSIGN_OR_RETURN(std::vector<internal::Incoming> incoming, Admit(batch, &observe_max));
     // The cursor after the first `n` changes of the batch.
     auto cursor_after = [&](size_t n) { return n == incoming.size() ? batch.through_seq : batch.changes[n - 1].seq; };
-    while (begin < incoming.size()) {
-      // A chunk ends at a transaction boundary of the upstream's log.
-      size_t end = std::min(incoming.size(), begin + static_cast<size_t>(options.apply_chunk_changes));
-      while (end < incoming.size() && batch.changes[end].txn_id == batch.changes[end - 1].txn_id) ++end;
-      std::vector<storage::RemoteChange> changes;
-      changes.reserve(end - begin);
-      for (size_t i = begin; i < end; ++i) changes.push_back(std::move(incoming[i].change));
-      storage::ApplyRemoteOptions apply;
-      apply.source_replica = batch.sender;
-      apply.conflicts_table = std::string(kConflictsTable);
-      apply.observe_max_hlc_ms = observe_max;
-      // Local writes go first: the storage may stop between two upstream
-      // transactions and hand the rest back (a catch-up must not hold an
-      // application's writes). The cursor moves in the same transaction as
-      // the changes it covers.
-      apply.yield_to_local_writes = true;
-      apply.sync_state_at = [&, begin](size_t consumed) {
-        return std::vector<std::pair<std::string, std::string>>{
-            {std::string(kPullCursorKey), std::to_string(cursor_after(begin + consumed))}};
-      };
-      ET_ASSIGN_OR_RETURN(storage::RemoteOutcome part, storage->ApplyRemote(std::move(changes), apply));
-      const size_t consumed = part.applied.size();
-      outcome.applied.insert(outcome.applied.end(), part.applied.begin(), part.applied.end());
-      outcome.conflicts += part.conflicts;
-      for (size_t k = 0; k < part.rest.size(); ++k) incoming[begin + consumed + k].change = std::move(part.rest[k]);
-      if (consumed > 0) pull_cursor = cursor_after(begin + consumed);
-      begin += consumed;
-      if (!part.rest.empty()) {
-        std::lock_guard<std::mutex> lock(mu);
-        ++stats.apply_yields;
-      }
-    }
+    ET_ASSIGN_OR_RETURN(
+        storage::RemoteOutcome outcome,
+        ApplyInChunks(batch, incoming, observe_max, /*whole_transactions=*/true,
+                      [&](size_t n) {
+                        return SyncState{{std::string(kPullCursorKey), std::to_string(cursor_after(n))}};
+                      },
+                      [&](size_t n) { pull_cursor = cursor_after(n); }));
     if (incoming.empty() && batch.through_seq != pull_cursor) {
       ET_RETURN_IF_ERROR(storage->SetSyncState(kPullCursorKey, std::to_string(batch.through_seq)));
     }
@@ -473,20 +501,13 @@ struct Client::Impl {
     batch.sender_clock = page.sender_clock;
     batch.tables = std::move(page.tables);
     batch.changes = std::move(page.changes);
-    int64_t flagged = 0, observe_max = 0;
-    Status skew = internal::CheckSkew(batch, options.clock->NowMs(), options.max_skew_ms, options.skew_policy,
-                                      &flagged, &observe_max);
-    if (flagged > 0) {
-      std::lock_guard<std::mutex> lock(mu);
-      stats.skew_flagged += flagged;
-    }
-    ET_RETURN_IF_ERROR(skew);
-    ET_RETURN_IF_ERROR(internal::EnsureTables(storage, batch));
-    ET_ASSIGN_OR_RETURN(std::vector<internal::Incoming> incoming, internal::DecodeChanges(batch));
+    int64_t observe_max = 0;
+    ET_ASSIGN_OR_RETURN(std::vector<internal::Incoming> incoming, Admit(batch, &observe_max));
+    const size_t rows = incoming.size();
     // The sync state after the first `n` rows: the progress, or at the end
     // of the last page the pull cursor S and no snapshot.
     auto state_after = [&](size_t n) {
-      std::vector<std::pair<std::string, std::string>> st;
+      SyncState st;
       if (n == incoming.size() && !page.more) {
         st.emplace_back(std::string(kPullCursorKey), std::to_string(seq));
         st.emplace_back(std::string(kSnapshotKey), "");
@@ -500,44 +521,25 @@ struct Client::Impl {
       }
       return st;
     };
-    int64_t applied = 0, conflicts = 0;
-    size_t begin = 0;
-    while (begin < incoming.size()) {
-      const size_t end = std::min(incoming.size(), begin + static_cast<size_t>(options.apply_chunk_changes));
-      std::vector<storage::RemoteChange> changes;
-      changes.reserve(end - begin);
-      for (size_t i = begin; i < end; ++i) changes.push_back(std::move(incoming[i].change));
-      storage::ApplyRemoteOptions apply;
-      apply.source_replica = batch.sender;
-      apply.conflicts_table = std::string(kConflictsTable);
-      apply.observe_max_hlc_ms = observe_max;
-      apply.yield_to_local_writes = true;
-      apply.sync_state_at = [&, begin](size_t consumed) { return state_after(begin + consumed); };
-      ET_ASSIGN_OR_RETURN(storage::RemoteOutcome part, storage->ApplyRemote(std::move(changes), apply));
-      const size_t consumed = part.applied.size();
-      applied += std::count(part.applied.begin(), part.applied.end(), true);
-      conflicts += part.conflicts;
-      for (size_t k = 0; k < part.rest.size(); ++k) incoming[begin + consumed + k].change = std::move(part.rest[k]);
-      begin += consumed;
-      if (consumed > 0) {
-        // Mirrors what was just committed, so that a failure below resumes here.
-        snapshot.seq = seq;
-        if (begin == incoming.size()) {
-          snapshot.table = page.next_table;
-          snapshot.partition_key = page.next_partition_key;
-          snapshot.sort_key = page.next_sort_key;
-        } else {
-          const wire::SyncChange& c = batch.changes[begin - 1];
-          snapshot.table = batch.tables[c.table].name;
-          snapshot.partition_key = c.partition_key;
-          snapshot.sort_key = c.sort_key;
-        }
-      }
-      if (!part.rest.empty()) {
-        std::lock_guard<std::mutex> lock(mu);
-        ++stats.apply_yields;
-      }
-    }
+    // Rows carry no upstream transactions (txn_id 0): any row ends a chunk.
+    ET_ASSIGN_OR_RETURN(
+        storage::RemoteOutcome outcome,
+        ApplyInChunks(batch, incoming, observe_max, /*whole_transactions=*/false, state_after, [&](size_t n) {
+          // Mirrors what was just committed, so that a failure below resumes here.
+          snapshot.seq = seq;
+          if (n == rows) {
+            snapshot.table = page.next_table;
+            snapshot.partition_key = page.next_partition_key;
+            snapshot.sort_key = page.next_sort_key;
+          } else {
+            const wire::SyncChange& c = batch.changes[n - 1];
+            snapshot.table = batch.tables[c.table].name;
+            snapshot.partition_key = c.partition_key;
+            snapshot.sort_key = c.sort_key;
+          }
+        }));
+    const int64_t applied = std::count(outcome.applied.begin(), outcome.applied.end(), true);
+    const int64_t conflicts = outcome.conflicts;
     if (incoming.empty()) {
       for (const auto& [key, value] : state_after(0)) ET_RETURN_IF_ERROR(storage->SetSyncState(key, value));
       snapshot.seq = seq;
