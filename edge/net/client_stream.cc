@@ -20,18 +20,16 @@
 #include <cstdio>
 #include <cstring>
 
+#include "edge/net/internal/tls.h"
+
 namespace edgetable::net {
 namespace {
 
-constexpr char kSystemBundle[] = "/etc/ssl/certs/ca-certificates.crt";
+using internal::BioRecv;
+using internal::BioSend;
+using internal::MbedError;
 
-std::string MbedError(int rc) {
-  char buf[160];
-  mbedtls_strerror(rc, buf, sizeof(buf));
-  char code[24];
-  std::snprintf(code, sizeof(code), " (-0x%04X)", static_cast<unsigned>(-rc));
-  return std::string(buf) + code;
-}
+constexpr char kSystemBundle[] = "/etc/ssl/certs/ca-certificates.crt";
 
 int64_t NowMs() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -51,34 +49,11 @@ bool WaitFd(int fd, short events, int64_t deadline_ms) {
   }
 }
 
-int BioSend(void* ctx, const unsigned char* buf, size_t len) {
-  int fd = *static_cast<int*>(ctx);
-  for (;;) {
-    ssize_t n = ::send(fd, buf, len, MSG_NOSIGNAL);
-    if (n >= 0) return static_cast<int>(n);
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return MBEDTLS_ERR_SSL_WANT_WRITE;
-    if (errno == EPIPE || errno == ECONNRESET) return MBEDTLS_ERR_NET_CONN_RESET;
-    return MBEDTLS_ERR_NET_SEND_FAILED;
-  }
-}
-
-int BioRecv(void* ctx, unsigned char* buf, size_t len) {
-  int fd = *static_cast<int*>(ctx);
-  for (;;) {
-    ssize_t n = ::recv(fd, buf, len, 0);
-    if (n >= 0) return static_cast<int>(n);
-    if (errno == EINTR) continue;
-    if (errno == EAGAIN || errno == EWOULDBLOCK) return MBEDTLS_ERR_SSL_WANT_READ;
-    if (errno == ECONNRESET) return MBEDTLS_ERR_NET_CONN_RESET;
-    return MBEDTLS_ERR_NET_RECV_FAILED;
-  }
-}
-
 }  // namespace
 
 struct ClientStream::Impl {
   int fd = -1;
+  internal::Socket socket{-1, nullptr};  // the BIO's view of fd
   bool tls = false;
   mbedtls_ssl_context ssl;
   mbedtls_ssl_config conf;
@@ -153,7 +128,7 @@ struct ClientStream::Impl {
       rc = mbedtls_ssl_set_hostname(&ssl, o.host.c_str());
       if (rc != 0) return Status::Internal("tls: host name: " + MbedError(rc));
     }
-    mbedtls_ssl_set_bio(&ssl, &fd, &BioSend, &BioRecv, nullptr);
+    mbedtls_ssl_set_bio(&ssl, &socket, &BioSend, &BioRecv, nullptr);
     return Status::Ok();
   }
 
@@ -227,6 +202,7 @@ Result<std::unique_ptr<ClientStream>> ClientStream::Connect(const ClientStreamOp
     int one = 1;
     ::setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     impl->fd = fd;
+    impl->socket.fd = fd;
   }
   ::freeaddrinfo(found);
   if (impl->fd < 0) return Status::Unavailable(where + ": " + last_error);

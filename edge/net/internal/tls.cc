@@ -21,14 +21,6 @@
 namespace edgetable::net::internal {
 namespace {
 
-std::string MbedError(int rc) {
-  char buf[160];
-  mbedtls_strerror(rc, buf, sizeof(buf));
-  char code[24];
-  std::snprintf(code, sizeof(code), " (-0x%04X)", static_cast<unsigned>(-rc));
-  return std::string(buf) + code;
-}
-
 // ECDHE only (forward secrecy), AEAD only. ECDSA first: gateways use EC keys.
 const int kCiphersuites[] = {
     MBEDTLS_TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256,
@@ -40,17 +32,22 @@ const int kCiphersuites[] = {
     0,
 };
 
-struct Socket {
-  int fd;
-  ByteCounters* counters;
-};
+}  // namespace
+
+std::string MbedError(int rc) {
+  char buf[160];
+  mbedtls_strerror(rc, buf, sizeof(buf));
+  char code[24];
+  std::snprintf(code, sizeof(code), " (-0x%04X)", static_cast<unsigned>(-rc));
+  return std::string(buf) + code;
+}
 
 int BioSend(void* ctx, const unsigned char* buf, size_t len) {
   auto* s = static_cast<Socket*>(ctx);
   for (;;) {
     ssize_t n = ::send(s->fd, buf, len, MSG_NOSIGNAL);
     if (n >= 0) {
-      s->counters->out.fetch_add(n, std::memory_order_relaxed);
+      if (s->counters != nullptr) s->counters->out.fetch_add(n, std::memory_order_relaxed);
       return static_cast<int>(n);
     }
     if (errno == EINTR) continue;
@@ -65,7 +62,7 @@ int BioRecv(void* ctx, unsigned char* buf, size_t len) {
   for (;;) {
     ssize_t n = ::recv(s->fd, buf, len, 0);
     if (n >= 0) {
-      s->counters->in.fetch_add(n, std::memory_order_relaxed);
+      if (s->counters != nullptr) s->counters->in.fetch_add(n, std::memory_order_relaxed);
       return static_cast<int>(n);
     }
     if (errno == EINTR) continue;
@@ -74,8 +71,6 @@ int BioRecv(void* ctx, unsigned char* buf, size_t len) {
     return MBEDTLS_ERR_NET_RECV_FAILED;
   }
 }
-
-}  // namespace
 
 struct TlsContext::Impl {
   mbedtls_ssl_config conf;

@@ -26,6 +26,20 @@ struct ByteCounters {
   std::atomic<int64_t> out{0};
 };
 
+// mbedTLS's words for an error code, with the code: "… (-0x7880)".
+std::string MbedError(int rc);
+
+// A socket under mbedTLS's BIO callbacks (mbedtls_ssl_set_bio with a
+// Socket*): non-blocking send/recv mapped to mbedTLS's WANT_* and NET_*
+// codes, counting bytes into `counters` when it is not null. Used by the
+// server's sessions and by net::ClientStream.
+struct Socket {
+  int fd;
+  ByteCounters* counters;
+};
+int BioSend(void* socket, const unsigned char* buf, size_t len);
+int BioRecv(void* socket, unsigned char* buf, size_t len);
+
 class TlsContext {
  public:
   // Loads cert chain, key and client CA (as options say), TLS 1.2 minimum,
