@@ -108,12 +108,11 @@ class BuiltinConnection final : public MqttConnection {
   }
 
   void Stop() override {
-    if (!started_ || stop_requested_) return;
+    if (!started_ || stopping_.exchange(true)) return;
     {
       std::lock_guard lock(mu_);
-      stop_requested_ = true;
+      stop_requested_ = true;  // for the backoff wait's predicate
     }
-    stopping_ = true;
     cv_.notify_all();
     Wake();
     if (thread_.joinable()) thread_.join();
