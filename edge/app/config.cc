@@ -367,6 +367,9 @@ Status ParseMqtt(Section& s, ingest::MqttOptions* m) {
   ET_RETURN_IF_ERROR(s.IntIn("qos", &m->qos, 0, 1));
   ET_RETURN_IF_ERROR(s.IntIn("connections", &m->connections, 1, ingest::kConnectionsMax));
   ET_RETURN_IF_ERROR(s.IntIn("uncommitted_max", &m->uncommitted_max, 1, ingest::kUncommittedMax));
+  // Paho acknowledges before EdgeTable commits: its window is what a crash
+  // can lose, so it is one message unless the file says otherwise.
+  if (m->client == "paho" && !s.Has("uncommitted_max")) m->uncommitted_max = 1;
   bool tcp = m->broker.rfind("tcp://", 0) == 0 || m->broker.rfind("mqtt://", 0) == 0;
   bool ssl = m->broker.rfind("ssl://", 0) == 0 || m->broker.rfind("mqtts://", 0) == 0;
   if (!tcp && !ssl) return s.Error("broker", "'" + m->broker + "' is not tcp://HOST:PORT or ssl://HOST:PORT");

@@ -12,6 +12,7 @@
 
 #include "edge/base/log.h"
 #include "edge/ingest/internal/mqtt_client.h"
+#include "edge/ingest/internal/window.h"
 #include "edge/item/key.h"
 #include "edge/item/validate.h"
 
@@ -47,6 +48,7 @@ struct MessageState {
   std::string topic;
   std::string payload_head;
   int64_t payload_bytes = 0;
+  int64_t held_bytes = 0;  // what the message holds in memory until committed
   int qos = 0;
   int64_t received_ms = 0;
   uint64_t ack_token = 0;  // MqttConnection::Ack once committed
@@ -64,11 +66,11 @@ struct Job {
 };
 
 struct Connection {
+  explicit Connection(internal::WindowLimits limits) : window(limits) {}
   std::unique_ptr<MqttConnection> client;
   std::mutex mu;
   std::condition_variable cv;
-  int uncommitted = 0;              // GUARDED_BY(mu): messages
-  int64_t uncommitted_items = 0;    // GUARDED_BY(mu): their writes
+  internal::UncommittedWindow window;  // GUARDED_BY(mu)
 };
 
 struct Ingest::Impl {
@@ -197,9 +199,8 @@ struct Ingest::Impl {
     bool wake;
     {
       std::lock_guard lock(c.mu);
-      --c.uncommitted;
-      c.uncommitted_items -= m.writes;
-      wake = WindowReopened(c);
+      c.window.Remove(m.writes, m.held_bytes);
+      wake = c.window.Reopened();
     }
     // Only when the waiting receive thread may go on: one wake-up per half
     // window, not one per commit callback.
@@ -258,6 +259,9 @@ struct Ingest::Impl {
     state->topic = msg.topic;
     state->payload_bytes = msg.payload_bytes;
     state->payload_head = msg.payload.substr(0, static_cast<size_t>(kDeadLetterPayloadBytesMax));
+    // The payload (the client hands over at most the head of an oversized
+    // one) stands for the memory the message's items hold until committed.
+    state->held_bytes = static_cast<int64_t>(msg.payload.size() + state->payload_head.size());
     state->qos = msg.qos;
     state->received_ms = options.clock->NowMs();
     state->ack_token = msg.ack_token;
@@ -319,8 +323,7 @@ struct Ingest::Impl {
     state->writes = static_cast<int64_t>(jobs.size());
     {
       std::lock_guard lock(c.mu);
-      ++c.uncommitted;
-      c.uncommitted_items += state->writes;
+      c.window.Add(state->writes, state->held_bytes);
     }
     state->remaining = static_cast<int>(jobs.size());
     for (Job& j : jobs) {
@@ -328,21 +331,10 @@ struct Ingest::Impl {
       Submit(std::move(j));
     }
     // (2) of ingest.h: do not read the next message while the window is full,
-    // in messages or in items (with Paho, returning would also acknowledge
-    // it). Once full, wait until half of it has committed, so that the
-    // receive thread wakes once per half window rather than per commit.
+    // in messages, items or bytes (with Paho, returning would also
+    // acknowledge it). Once full, wait until half of it has committed.
     std::unique_lock lock(c.mu);
-    if (c.uncommitted >= options.mqtt.uncommitted_max ||
-        (c.uncommitted > 0 && c.uncommitted_items >= kUncommittedItemsMax)) {
-      c.cv.wait(lock, [&] { return WindowReopened(c); });
-    }
-  }
-
-  // Whether a receive thread that found the window full may read again:
-  // at most half the window (messages and items) is uncommitted.
-  bool WindowReopened(const Connection& c) const {
-    return c.uncommitted <= options.mqtt.uncommitted_max / 2 &&
-           (c.uncommitted == 0 || c.uncommitted_items < kUncommittedItemsMax / 2);
+    if (c.window.Full()) c.cv.wait(lock, [&] { return c.window.Reopened(); });
   }
 };
 
@@ -435,7 +427,8 @@ Result<std::unique_ptr<Ingest>> Ingest::Start(storage::Storage* storage, Options
       ++raw->losses;
       ET_LOG_WARN("ingest: mqtt client {} lost its connection{}{}", id, cause.empty() ? "" : ": ", cause);
     };
-    auto conn = std::make_unique<Connection>();
+    auto conn = std::make_unique<Connection>(
+        internal::WindowLimits{mqtt.uncommitted_max, kUncommittedItemsMax, kUncommittedBytesMax});
     ET_ASSIGN_OR_RETURN(conn->client, MqttConnection::Create(std::move(co), std::move(ev)));
     s.conns.push_back(std::move(conn));
   }

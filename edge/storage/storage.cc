@@ -332,6 +332,11 @@ class Job {
   // sync catch-up never makes an application's write wait for it (see
   // WriterLoop).
   bool bulk = false;
+  // A job whose undo record can grow without bound (DeleteTable of a large
+  // table). It runs in a group whose savepoint journals may spill to a
+  // temporary file; every other group keeps them in memory (see
+  // SetSubJournalInMemory).
+  bool unbounded_undo = false;
 };
 
 // A job whose caller blocks until it completes. Its outputs go to the
@@ -485,6 +490,10 @@ struct Storage::Impl {
   // commit, or as soon as a local write waits (see ApplyRemote), so that a
   // local write never waits for a writer that lost the CPU to the API.
   std::optional<BackgroundPriorityScope> bulk_priority;
+  // Writer thread only: the savepoint journal mode of the writer connection
+  // (see SetSubJournalInMemory) and whether the last switch took.
+  bool subjournal_in_memory = false;
+  bool subjournal_switch_ok = true;
   // Writer thread only: back to normal priority (idempotent).
   void EndBulkPriority() { bulk_priority.reset(); }
 
@@ -1495,6 +1504,40 @@ struct Storage::Impl {
     return Status::Ok();
   }
 
+  // The job the writer takes next. Local writes go ahead of queued bulk
+  // jobs, except that a bulk job waiting at the front gets its turn after
+  // kBulkSkipsMax groups, so that a steady local load cannot starve sync.
+  // REQUIRES(qmu), queue not empty.
+  std::deque<Job*>::iterator NextJob() {
+    auto it = queue.begin();
+    if ((*it)->bulk && bulk_skips < kBulkSkipsMax) {
+      it = std::find_if(queue.begin(), queue.end(), [](const Job* j) { return !j->bulk; });
+      if (it == queue.end()) it = queue.begin();
+    }
+    return it;
+  }
+
+  // Every job runs under a savepoint, and SQLite keeps a savepoint's undo
+  // record (the statement journal) in memory only up to 64 KiB, then spills
+  // it to a temporary file: a group of ingest writes went past that with
+  // every job, and the file writes were about a sixth of the writer's CPU.
+  // With temp_store=MEMORY, which SQLite reads when a write transaction
+  // begins, the journal stays in memory, bounded by the pages one job
+  // changes and freed at its RELEASE. A job whose undo is unbounded
+  // (DeleteTable) gets a group with the file-backed journal instead.
+  // Returns false (and changes nothing) when SQLite refuses the switch.
+  bool SetSubJournalInMemory(bool in_memory) {
+    if (subjournal_in_memory == in_memory) return true;
+    Status s = wdb->Exec(in_memory ? "PRAGMA temp_store=MEMORY" : "PRAGMA temp_store=DEFAULT");
+    if (!s.ok()) {
+      ET_LOG_WARN("storage: cannot switch the savepoint journal to {}: {}", in_memory ? "memory" : "file",
+                  s.ToString());
+      return false;
+    }
+    subjournal_in_memory = in_memory;
+    return true;
+  }
+
   // Runs one job under its own savepoint; on failure undoes the job's
   // effects on the transaction and on the writer's state.
   Status RunJob(Job* job) {
@@ -1539,6 +1582,14 @@ struct Storage::Impl {
       batch_deltas.clear();
       bool catalog_changed = false;
       const int64_t seq_at_begin = next_seq;
+      {
+        bool unbounded = false;
+        {
+          std::lock_guard<std::mutex> lock(qmu);
+          unbounded = (*NextJob())->unbounded_undo;
+        }
+        subjournal_switch_ok = SetSubJournalInMemory(!unbounded);
+      }
       auto txn = sqlite::Transaction::BeginImmediate(wdb.get());
       Status commit_status;
       if (!txn.ok()) {
@@ -1557,15 +1608,12 @@ struct Storage::Impl {
                 batch_bytes >= opts.group_commit_bytes_max || batch_has_bulk) {
               break;
             }
-            // Local writes go ahead of queued bulk jobs, except that a bulk
-            // job waiting at the front gets its turn after kBulkSkipsMax
-            // groups, so that a steady local load cannot starve sync.
-            auto it = queue.begin();
-            if ((*it)->bulk && bulk_skips < kBulkSkipsMax) {
-              it = std::find_if(queue.begin(), queue.end(), [](const Job* j) { return !j->bulk; });
-              if (it == queue.end()) it = queue.begin();
-            }
+            auto it = NextJob();
             if ((*it)->bulk && !batch.empty()) break;  // a bulk job commits alone
+            // A job with an unbounded undo needs the file-backed journal:
+            // it starts the next group (chosen before BEGIN) unless the
+            // switch to that journal failed, then it runs as things are.
+            if ((*it)->unbounded_undo && subjournal_in_memory && (!batch.empty() || subjournal_switch_ok)) break;
             job = *it;
             queue.erase(it);
             if (!job->bulk) local_queued.fetch_sub(1, std::memory_order_relaxed);
@@ -1677,10 +1725,12 @@ struct Storage::Impl {
     return Status::Ok();
   }
 
-  Status Submit(std::function<Status()> run, bool front = false, bool bulk = false) {
+  Status Submit(std::function<Status()> run, bool front = false, bool bulk = false,
+                bool unbounded_undo = false) {
     WaitedJob job;
     job.run = std::move(run);
     job.bulk = bulk;
+    job.unbounded_undo = unbounded_undo;
     ET_RETURN_IF_ERROR(Enqueue(&job, front));
     return job.Wait();
   }
@@ -1910,7 +1960,7 @@ Result<TableInfo> Storage::DeleteTable(const std::string& name) {
     d->job_catalog = true;
     return Status::Ok();
   };
-  ET_RETURN_IF_ERROR(d->Submit(job));
+  ET_RETURN_IF_ERROR(d->Submit(job, /*front=*/false, /*bulk=*/false, /*unbounded_undo=*/true));
   return info;
 }
 

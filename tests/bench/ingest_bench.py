@@ -11,16 +11,17 @@ as they can, each with 100 messages in flight):
 Each runs with the broker's stock limits (max_inflight_messages 20,
 max_queued_messages 1000) and tuned ones (max_inflight_messages 1000,
 max_queued_messages 0 = no limit), and edgetable with its builtin MQTT client
-(PUBACK after commit) at its defaults (1 connection, uncommitted_max 64),
-2 and 4 connections with shared subscriptions, and with the Paho client
-(PUBACK before delivery) for comparison. "lost" counts readings the publishers
+(PUBACK after commit) at its defaults (1 connection, uncommitted_max 512),
+with the former default window of 64, with 2 and 4 connections (shared
+subscriptions), and with the Paho client (PUBACK before delivery) for
+comparison. "lost" counts readings the publishers
 had acknowledged that never arrived (mosquitto drops QoS 1 messages past
 max_queued_messages silently).
 
 edgetable CPU is utime+stime from /proc/PID/stat over the run, per 1,000
 items; peak RSS is VmHWM from /proc/PID/status at the end.
 
-Usage: tests/bench/ingest_bench.py --bin build/edge/app/edgetable [--messages 20000]
+Usage: tests/bench/ingest_bench.py --bin build/edge/app/edgetable [--messages 60000]
 """
 import argparse
 import json
@@ -215,8 +216,8 @@ partition_from = "payload:device"
 def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--bin", default=os.environ.get("EDGETABLE_BIN", "edgetable"))
-    p.add_argument("--messages", type=int, default=20000, help="single-reading messages per run")
-    p.add_argument("--batched-messages", type=int, default=1000, help="100-reading messages per batched run")
+    p.add_argument("--messages", type=int, default=60000, help="single-reading messages per run")
+    p.add_argument("--batched-messages", type=int, default=2000, help="100-reading messages per batched run")
     p.add_argument("--publishers", type=int, default=4)
     p.add_argument("--only", default="", help="run only the rows whose 'run broker edgetable' contains this")
     args = p.parse_args()
@@ -236,14 +237,14 @@ def main():
 
         plan = [
             ("ceiling", "stock", "-", lambda w: run_ceiling(w, False, args.publishers, args.messages)),
-            ("edgetable", "stock", "1c W64", edge(False, 1, 64, "builtin", args.messages)),
+            ("edgetable", "stock", "1c W512", edge(False, 1, 512, "builtin", args.messages)),
             ("ceiling", "tuned", "-", lambda w: run_ceiling(w, True, args.publishers, args.messages)),
+            ("edgetable", "tuned", "1c W512", edge(True, 1, 512, "builtin", args.messages)),
             ("edgetable", "tuned", "1c W64", edge(True, 1, 64, "builtin", args.messages)),
-            ("edgetable", "tuned", "2c W64", edge(True, 2, 64, "builtin", args.messages)),
-            ("edgetable", "tuned", "4c W64", edge(True, 4, 64, "builtin", args.messages)),
-            ("edgetable", "tuned", "4c W256", edge(True, 4, 256, "builtin", args.messages)),
+            ("edgetable", "tuned", "2c W512", edge(True, 2, 512, "builtin", args.messages)),
+            ("edgetable", "tuned", "4c W512", edge(True, 4, 512, "builtin", args.messages)),
             ("edgetable", "tuned", "4c W64 paho", edge(True, 4, 64, "paho", args.messages)),
-            ("batched x100", "tuned", "4c W64", edge(True, 4, 64, "builtin", args.batched_messages, "flatbuffers", 100)),
+            ("batched x100", "tuned", "1c W512", edge(True, 1, 512, "builtin", args.batched_messages, "flatbuffers", 100)),
         ]
         plan = [row for row in plan if args.only in " ".join(row[:3]) or row[0] == "ceiling"]
         for i, (what, broker, node, fn) in enumerate(plan):
@@ -275,7 +276,7 @@ def main():
     print("\nsent/arrived/lost count readings (items). Stock broker: max_inflight_messages 20, "
           "max_queued_messages 1000; tuned: 1000 and 0 (no limit).")
     print("edgetable: Nc = mqtt.connections (shared subscriptions when > 1), WN = mqtt.uncommitted_max; "
-          "the builtin client unless 'paho'; defaults are 1c W64 builtin.")
+          "the builtin client unless 'paho'; defaults are 1c W512 builtin.")
 
 
 if __name__ == "__main__":

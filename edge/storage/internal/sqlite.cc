@@ -42,6 +42,19 @@ std::string Describe(int rc, std::string_view what, sqlite3* db) {
   return m;
 }
 
+// Process-wide settings, applied once before SQLite initializes itself (it
+// refuses them afterwards). Memory statistics off: with them on, every
+// allocation SQLite makes takes a global mutex to count bytes, about a
+// twentieth of the writer's time under ingest, and EdgeTable reads no SQLite
+// memory figure (its own counters come from the kernel).
+void ConfigureSqliteOnce() {
+  static const bool configured = [] {
+    (void)sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);  // SQLITE_MISUSE if already initialized: harmless
+    return true;
+  }();
+  (void)configured;
+}
+
 }  // namespace
 
 Db::Db(sqlite3* db) : db_(db) {}
@@ -53,6 +66,7 @@ Result<std::unique_ptr<Db>> Db::Open(const std::string& path, Mode mode) {
     case Mode::kReadWrite: flags |= SQLITE_OPEN_READWRITE; break;
     case Mode::kReadWriteCreate: flags |= SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE; break;
   }
+  ConfigureSqliteOnce();
   sqlite3* raw = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &raw, flags, nullptr);
   if (rc != SQLITE_OK) {

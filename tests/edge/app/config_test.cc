@@ -450,6 +450,20 @@ client = "paho"
   EXPECT_FALSE(c->ingest.enabled());  // no rules: no ingest, whatever [mqtt] says
 }
 
+TEST(ConfigTest, TheUncommittedWindowDefaultsToTheClient) {
+  // The builtin client acknowledges after commit: a wide window costs no
+  // durability. Paho acknowledges before: its window is what a crash loses.
+  Result<Config> builtin = ParseConfig("[mqtt]\nbroker = \"tcp://b:1883\"\n", "edge.toml");
+  ASSERT_TRUE(builtin.ok()) << builtin.status().ToString();
+  EXPECT_EQ(builtin->mqtt.uncommitted_max, 512);
+  Result<Config> paho = ParseConfig("[mqtt]\nclient = \"paho\"\n", "edge.toml");
+  ASSERT_TRUE(paho.ok()) << paho.status().ToString();
+  EXPECT_EQ(paho->mqtt.uncommitted_max, 1);
+  Result<Config> paho_set = ParseConfig("[mqtt]\nclient = \"paho\"\nuncommitted_max = 8\n", "edge.toml");
+  ASSERT_TRUE(paho_set.ok()) << paho_set.status().ToString();
+  EXPECT_EQ(paho_set->mqtt.uncommitted_max, 8);
+}
+
 TEST(ConfigTest, BadMqttKeys) {
   const BadCase cases[] = {
       {"[mqtt]\nbroker = \"http://b:1883\"\n", "mqtt.broker: 'http://b:1883' is not tcp://HOST:PORT"},
