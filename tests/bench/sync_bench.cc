@@ -33,7 +33,8 @@
 //   --devices N        partition keys "dev-000".. (default 100, at most 1000)
 //   --idle-seconds S   length of the idle latency probe (default 5)
 //   --put-rate R       API calls per second during the probes (default 200)
-//   --batch-changes N  ClientOptions::batch_changes_max (default 2000)
+//   --batch-changes N  ClientOptions::batch_changes_max (default 5000)
+//   --batch-bytes N    ClientOptions::batch_bytes_max (default 4194304)
 //   --dir PATH         where the databases go (default: a fresh temp dir)
 //   --skip-raw         skip phase 2 (saves a fresh database's worth of time)
 //   --no-prepare-push  ClientOptions::prepare_next_push = false (no pipelining)
@@ -92,7 +93,8 @@ struct Flags {
   int64_t devices = 100;
   double idle_seconds = 5;
   double put_rate = 200;
-  int64_t batch_changes = 2000;
+  int64_t batch_changes = sync::ClientOptions{}.batch_changes_max;
+  int64_t batch_bytes = sync::ClientOptions{}.batch_bytes_max;
   bool no_prepare_push = false;
   std::string dir;
   bool skip_raw = false;
@@ -641,6 +643,7 @@ void Run(const Flags& f) {
   TimedTransport timed1(curl1.get());
   ClientOptions client_options;
   client_options.batch_changes_max = static_cast<int>(f.batch_changes);
+  client_options.batch_bytes_max = f.batch_bytes;
   client_options.prepare_next_push = !f.no_prepare_push;
   auto client = Must(Client::Create(edge.get(), &timed1, client_options), "client A");
 
@@ -957,6 +960,8 @@ Flags ParseFlags(int argc, char** argv) {
       f.put_rate = number();
     } else if (a == "--batch-changes") {
       f.batch_changes = static_cast<int64_t>(number());
+    } else if (a == "--batch-bytes") {
+      f.batch_bytes = static_cast<int64_t>(number());
     } else if (a == "--dir") {
       f.dir = take();
     } else if (a == "--edge-wal-autocheckpoint") {
