@@ -407,23 +407,42 @@ int64_t SyncChangeSizeEstimate(const SyncChange& change) {
   return n;
 }
 
+namespace {
+
+// The size hint and the vectors that a batch and a snapshot page share:
+// each table once, and the changes that refer to it by index.
+int64_t TablesAndChangesEstimate(const std::vector<SyncTable>& tables, const std::vector<SyncChange>& changes) {
+  int64_t n = 0;
+  for (const SyncTable& t : tables) n += 96 + VectorBytes(t.name.size() + 1);
+  for (const SyncChange& c : changes) n += SyncChangeSizeEstimate(c);
+  return n;
+}
+
+struct TablesAndChanges {
+  Offset<flatbuffers::Vector<Offset<sfb::TableDef>>> tables;
+  Offset<flatbuffers::Vector<Offset<sfb::Change>>> changes;
+};
+
+TablesAndChanges EncodeTablesAndChanges(FlatBufferBuilder& b, const std::vector<SyncTable>& tables,
+                                        const std::vector<SyncChange>& changes) {
+  std::vector<Offset<sfb::TableDef>> table_offs;
+  table_offs.reserve(tables.size());
+  for (const SyncTable& t : tables) table_offs.push_back(EncodeTable(b, t));
+  TablesAndChanges out;
+  out.tables = b.CreateVector(table_offs);
+  std::vector<Offset<sfb::Change>> change_offs;
+  change_offs.reserve(changes.size());
+  for (const SyncChange& c : changes) change_offs.push_back(EncodeChange(b, c));
+  out.changes = b.CreateVector(change_offs);
+  return out;
+}
+
+}  // namespace
+
 std::string EncodeSyncBatch(const SyncBatch& batch) {
-  int64_t hint = kMessageOverheadBytes;
-  for (const SyncTable& t : batch.tables) hint += 96 + VectorBytes(t.name.size() + 1);
-  for (const SyncChange& c : batch.changes) hint += SyncChangeSizeEstimate(c);
-  ReusedBuilder reused(hint);
+  ReusedBuilder reused(kMessageOverheadBytes + TablesAndChangesEstimate(batch.tables, batch.changes));
   FlatBufferBuilder& b = reused.get();
-
-  // Each table once; changes refer to it by index.
-  std::vector<Offset<sfb::TableDef>> tables;
-  tables.reserve(batch.tables.size());
-  for (const SyncTable& t : batch.tables) tables.push_back(EncodeTable(b, t));
-  auto tables_off = b.CreateVector(tables);
-
-  std::vector<Offset<sfb::Change>> changes;
-  changes.reserve(batch.changes.size());
-  for (const SyncChange& c : batch.changes) changes.push_back(EncodeChange(b, c));
-  auto changes_off = b.CreateVector(changes);
+  const TablesAndChanges tc = EncodeTablesAndChanges(b, batch.tables, batch.changes);
 
   const sfb::Version sender_clock = ToFb(batch.sender_clock);
   sfb::BatchBuilder bb(b);
@@ -433,8 +452,8 @@ std::string EncodeSyncBatch(const SyncBatch& batch) {
   bb.add_sender_last_seq(batch.sender_last_seq);
   bb.add_oldest_unsent_ms(batch.oldest_unsent_ms);
   bb.add_sender_clock(&sender_clock);
-  bb.add_tables(tables_off);
-  bb.add_changes(changes_off);
+  bb.add_tables(tc.tables);
+  bb.add_changes(tc.changes);
   bb.add_more(batch.more);
   FinishMessage(b, sfb::Body::Batch, bb.Finish().Union());
   return reused.Bytes();
@@ -599,20 +618,11 @@ Result<SyncSnapshotRequest> DecodeSyncSnapshotRequest(std::string_view bytes) {
 }
 
 std::string EncodeSyncSnapshotPage(const SyncSnapshotPage& page) {
-  int64_t hint = kMessageOverheadBytes + VectorBytes(page.next_table.size() + 1) +
-                 VectorBytes(page.next_partition_key.size()) + VectorBytes(page.next_sort_key.size());
-  for (const SyncTable& t : page.tables) hint += 96 + VectorBytes(t.name.size() + 1);
-  for (const SyncChange& c : page.changes) hint += SyncChangeSizeEstimate(c);
-  ReusedBuilder reused(hint);
+  ReusedBuilder reused(kMessageOverheadBytes + VectorBytes(page.next_table.size() + 1) +
+                       VectorBytes(page.next_partition_key.size()) + VectorBytes(page.next_sort_key.size()) +
+                       TablesAndChangesEstimate(page.tables, page.changes));
   FlatBufferBuilder& b = reused.get();
-  std::vector<Offset<sfb::TableDef>> tables;
-  tables.reserve(page.tables.size());
-  for (const SyncTable& t : page.tables) tables.push_back(EncodeTable(b, t));
-  auto tables_off = b.CreateVector(tables);
-  std::vector<Offset<sfb::Change>> changes;
-  changes.reserve(page.changes.size());
-  for (const SyncChange& c : page.changes) changes.push_back(EncodeChange(b, c));
-  auto changes_off = b.CreateVector(changes);
+  const TablesAndChanges tc = EncodeTablesAndChanges(b, page.tables, page.changes);
   Offset<flatbuffers::String> next_table;
   if (!page.next_table.empty()) next_table = b.CreateString(page.next_table);
   Offset<flatbuffers::Vector<uint8_t>> next_pk, next_sk;
@@ -626,8 +636,8 @@ std::string EncodeSyncSnapshotPage(const SyncSnapshotPage& page) {
   if (!next_table.IsNull()) pb.add_next_table(next_table);
   if (!next_pk.IsNull()) pb.add_next_partition_key(next_pk);
   if (!next_sk.IsNull()) pb.add_next_sort_key(next_sk);
-  pb.add_tables(tables_off);
-  pb.add_changes(changes_off);
+  pb.add_tables(tc.tables);
+  pb.add_changes(tc.changes);
   pb.add_more(page.more);
   FinishMessage(b, sfb::Body::SnapshotPage, pb.Finish().Union());
   return reused.Bytes();

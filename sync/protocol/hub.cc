@@ -456,64 +456,41 @@ Result<std::unique_ptr<Hub>> Hub::Create(storage::Storage* storage, HubOptions o
   return std::unique_ptr<Hub>(new Hub(std::move(impl)));
 }
 
-HubReply Hub::HandlePush(const Caller& caller, std::string_view body) {
+// The shape every sync route shares: identify the caller, run the request,
+// encode the answer. A refusal (not a kBusy, which is the hub's own state)
+// is counted against the peer.
+template <typename Message, typename Run, typename Encode>
+HubReply Hub::Serve(const Caller& caller, std::string_view body, Run run, Encode encode) {
+  Impl* impl = impl_.get();
   Status error;
-  const PeerConfig* peer = impl_->Identify(caller, &error);
+  const PeerConfig* peer = impl->Identify(caller, &error);
   if (peer == nullptr) {
-    impl_->Refused(error, nullptr);
+    impl->Refused(error, nullptr);
     return ReplyFor(error);
   }
-  Result<wire::SyncPushAck> ack = impl_->Push(*peer, body);
-  if (!ack.ok()) {
-    if (ack.status().code() != Status::Code::kBusy) impl_->Refused(ack.status(), peer);
-    return ReplyFor(ack.status());
+  Result<Message> answer = (impl->*run)(*peer, body);
+  if (!answer.ok()) {
+    if (answer.status().code() != Status::Code::kBusy) impl->Refused(answer.status(), peer);
+    return ReplyFor(answer.status());
   }
-  std::string out = wire::EncodeSyncPushAck(*ack);
+  std::string out = encode(*answer);
   {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    impl_->stats.bytes_out += static_cast<int64_t>(out.size());
+    std::lock_guard<std::mutex> lock(impl->mu);
+    impl->stats.bytes_out += static_cast<int64_t>(out.size());
   }
   return HubReply{200, std::move(out), std::string(kSyncContentType)};
+}
+
+HubReply Hub::HandlePush(const Caller& caller, std::string_view body) {
+  return Serve<wire::SyncPushAck>(caller, body, &Impl::Push, wire::EncodeSyncPushAck);
 }
 
 HubReply Hub::HandlePull(const Caller& caller, std::string_view body) {
-  Status error;
-  const PeerConfig* peer = impl_->Identify(caller, &error);
-  if (peer == nullptr) {
-    impl_->Refused(error, nullptr);
-    return ReplyFor(error);
-  }
-  Result<wire::SyncBatch> batch = impl_->Pull(*peer, body);
-  if (!batch.ok()) {
-    if (batch.status().code() != Status::Code::kBusy) impl_->Refused(batch.status(), peer);
-    return ReplyFor(batch.status());
-  }
-  std::string out = wire::EncodeSyncBatch(*batch);
-  {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    impl_->stats.bytes_out += static_cast<int64_t>(out.size());
-  }
-  return HubReply{200, std::move(out), std::string(kSyncContentType)};
+  return Serve<wire::SyncBatch>(caller, body, &Impl::Pull, wire::EncodeSyncBatch);
 }
 
 HubReply Hub::HandleSnapshot(const Caller& caller, std::string_view body) {
-  Status error;
-  const PeerConfig* peer = impl_->Identify(caller, &error);
-  if (peer == nullptr) {
-    impl_->Refused(error, nullptr);
-    return ReplyFor(error);
-  }
-  Result<wire::SyncSnapshotPage> page = impl_->Snapshot(*peer, body);
-  if (!page.ok()) {
-    if (page.status().code() != Status::Code::kBusy) impl_->Refused(page.status(), peer);
-    return ReplyFor(page.status());
-  }
-  std::string out = wire::EncodeSyncSnapshotPage(*page);
-  {
-    std::lock_guard<std::mutex> lock(impl_->mu);
-    impl_->stats.bytes_out += static_cast<int64_t>(out.size());
-  }
-  return HubReply{200, std::move(out), std::string(kSyncContentType)};
+  return Serve<wire::SyncSnapshotPage>(caller, body, &Impl::Snapshot, wire::EncodeSyncSnapshotPage);
 }
 
 Status Hub::Register(net::Router& router) {

@@ -145,6 +145,9 @@ class Hub {
  private:
   struct Impl;
   explicit Hub(std::unique_ptr<Impl> impl);
+  // What the Handle* functions share (hub.cc).
+  template <typename Message, typename Run, typename Encode>
+  HubReply Serve(const Caller& caller, std::string_view body, Run run, Encode encode);
   std::unique_ptr<Impl> impl_;
 };
 
